@@ -1,0 +1,211 @@
+"""Question + retrieved passages → a short answer made of the notes' own sentences, each cited.
+
+The composer never writes a fact: it picks units (a sentence, a list item, a table cell) from the
+retrieved passages, scores them against the question, and joins the best few with `[n]` markers.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from . import phrases
+from .calibration import refuse_threshold
+from .config import AnswerSettings
+from .text import STOPWORDS, content_terms, sentences
+from .types import Answer, Citation, Passage, Retrieval, ScoredPassage
+
+LIST_CUES = re.compile(r"\b(list|which (are|ones)|what are|name (the|all)|all the|types|kinds|engines|languages|options|ways|examples)\b", re.I)
+COMPARE_CUES = re.compile(r"\b(differen\w*|compare|comparison|vs\.?|versus|between)\b", re.I)
+EXPLAIN_CUES = re.compile(r"\b(explain|in detail|elaborate|more about)\b", re.I)
+OPTION_LINE = re.compile(r"^\s*\(?([A-Ha-h])[.)]\s+(.+?)\s*$")
+META = re.compile(r"^\s*(what did i (just )?ask|what was my (last|previous|first) question|who are you|what can you do|help|hi|hello|thanks?( you)?)\W*$", re.I)
+SHORT_ITEM_WORDS = 6  # list items this short read better joined on one line
+
+
+@dataclass
+class Unit:
+    passage: Passage
+    rank: int
+    text: str  # what the answer says, already phrased for reading
+    terms: frozenset[str]
+    score: float = 0.0
+
+
+def split_options(text: str) -> tuple[str, dict[str, str] | None]:
+    """A pasted practice question: stem lines, then option lines 'A. ...' / 'B) ...' → (stem, options)."""
+    stem, options = [], {}
+    for line in text.splitlines():
+        m = OPTION_LINE.match(line)
+        if m and (options or len(stem) > 0):
+            options[m.group(1).upper()] = m.group(2)
+        elif options:
+            last = list(options)[-1]
+            options[last] += " " + line.strip()
+        else:
+            stem.append(line)
+    if len(options) >= 2:
+        return "\n".join(stem).strip(), options
+    return text, None
+
+
+# ---------------------------------------------------------------- units
+def _row_label(p: Passage) -> str:
+    return p.title
+
+
+def _units(p: Passage, rank: int) -> list[Unit]:
+    out: list[Unit] = []
+
+    def add(text: str, context: str = "") -> None:
+        text = text.strip().rstrip(";")
+        if not text or not re.search(r"\w", text):
+            return
+        shown = text if not context or context.lower() in text.lower() else f"{context}: {text}"
+        out.append(Unit(p, rank, shown, frozenset(content_terms(shown + " " + p.section_path))))
+
+    if p.kind == "table_row":
+        for label, cell in p.fields[1:]:
+            ctx = p.title if not label or label.lower() in ("description",) else f"{p.title} ({label.lower()})"
+            cell_items = [it for it in p.items if it and it in cell]
+            if cell_items:
+                lead = cell.split(":")[0] if ":" in cell and not cell.startswith(cell_items[0]) else ""
+                if all(nwords(it) <= SHORT_ITEM_WORDS for it in cell_items) and len(cell_items) > 1:
+                    add(", ".join(cell_items), f"{ctx} — {lead}" if lead else ctx)
+                else:
+                    for it in cell_items:
+                        for s in sentences(it):
+                            add(s, ctx)
+            else:
+                for s in sentences(cell):
+                    add(s, ctx)
+        if len(p.fields) <= 1:
+            add(p.text)
+    elif p.kind == "bullet" and p.items:
+        head = p.title.rstrip(":,")
+        short = all(nwords(it) <= SHORT_ITEM_WORDS for it in p.items)
+        if short:
+            add(", ".join(p.items), head)
+        else:
+            if not head.endswith("?"):
+                for s in sentences(head):
+                    add(s)
+            for it in p.items:
+                for s in sentences(it):
+                    add(s, head if nwords(head) <= 6 and not head.endswith("?") else "")
+    else:
+        for s in sentences(p.text):
+            add(s)
+    return out
+
+
+def _score_units(units: list[Unit], q_terms: set[str], idf, best_fused: float, results: list[ScoredPassage]) -> None:
+    fused = {r.passage.id: r.score for r in results}
+    qw = sum(idf(t) for t in q_terms) or 1.0
+    for u in units:
+        lex = sum(idf(t) for t in q_terms & u.terms) / qw
+        prior = fused.get(u.passage.id, 0.0) / best_fused if best_fused else 0.0
+        u.score = 0.55 * lex + 0.45 * prior - 0.003 * max(0, nwords(u.text) - 40)
+
+
+def _budget(question: str, settings: AnswerSettings) -> tuple[int, int]:
+    if LIST_CUES.search(question) or COMPARE_CUES.search(question) or EXPLAIN_CUES.search(question):
+        return 4, int(settings.max_words * 1.5)
+    return 3, settings.max_words
+
+
+def _select(units: list[Unit], question: str, settings: AnswerSettings) -> list[Unit]:
+    if not units:
+        return []
+    max_units, max_words = _budget(question, settings)
+    ranked = sorted(units, key=lambda u: -u.score)
+    best = ranked[0]
+    chosen = [best]
+    used = nwords(best.text)
+    if COMPARE_CUES.search(question):
+        # Draw on both sides: the best unit from a different passage (another row, another bullet).
+        other = next((u for u in ranked if u.passage.id != best.passage.id and u.passage.title != best.passage.title), None)
+        if other is not None and other.score >= 0.3 * best.score:
+            chosen.append(other)
+            used += nwords(other.text)
+    for u in ranked[1:]:
+        if len(chosen) >= max_units:
+            break
+        if u in chosen or u.score < 0.6 * best.score:
+            continue
+        if used + nwords(u.text) > max_words:
+            continue
+        chosen.append(u)
+        used += nwords(u.text)
+    # Keep the notes' order within a passage, passages in the order first chosen.
+    order = {id(u): i for i, u in enumerate(units)}
+    first_seen: dict[str, int] = {}
+    for u in chosen:
+        first_seen.setdefault(u.passage.id, len(first_seen))
+    return sorted(chosen, key=lambda u: (first_seen[u.passage.id], order[id(u)]))
+
+
+def _trim(text: str, max_words: int) -> str:
+    ws = text.split()
+    if len(ws) <= max_words:
+        return text
+    return " ".join(ws[:max_words]).rstrip(",;:") + " …"
+
+
+def _render(chosen: list[Unit], max_words: int) -> tuple[str, list[Citation]]:
+    cites: dict[str, Citation] = {}
+    parts = []
+    for u in chosen:
+        c = cites.get(u.passage.id)
+        if c is None:
+            c = cites[u.passage.id] = Citation(len(cites) + 1, u.passage)
+        body = _trim(u.text, max_words).rstrip(".")
+        body = body[0].upper() + body[1:] if body else body
+        parts.append(f"{body} [{c.n}].")
+    return " ".join(parts), list(cites.values())
+
+
+# ---------------------------------------------------------------- refusal
+def _topic(question: str) -> str:
+    ws = [w for w in re.findall(r"[\w.\-]+", question) if w.lower() not in STOPWORDS]
+    topic = " ".join(ws[:8]).strip() or "that"
+    return f"“{topic}”" if topic != "that" else topic
+
+
+def refusal(question: str, retrieval: Retrieval, confidence: float) -> Answer:
+    near = retrieval.results[:3]
+    cites = [Citation(i + 1, r.passage) for i, r in enumerate(near)]
+    text = phrases.NOT_COVERED.format(topic=_topic(question))
+    if cites:
+        text += " " + phrases.YOU_MIGHT_MEAN + " " + "; ".join(f"{c.passage.section_path} [{c.n}]" for c in cites) + "."
+    return Answer(question, text, True, confidence, cites, retrieval.results)
+
+
+# ---------------------------------------------------------------- entry point
+def compose(
+    question: str,
+    retrieval: Retrieval,
+    retriever,
+    settings: AnswerSettings,
+    history: list[str],
+    options: dict[str, str] | None = None,
+) -> Answer:
+    if options:
+        from .choice import answer_choice
+
+        return answer_choice(question, options, retrieval, retriever)
+    threshold = settings.refuse_below if settings.refuse_below is not None else refuse_threshold()
+    support = retrieval.support
+    if META.match(question):
+        return Answer(question, phrases.META_REPLY, False, 0.0, [], retrieval.results)
+    if support < threshold or not retrieval.results:
+        return refusal(question, retrieval, support)
+    q_terms = set(content_terms(retrieval.query))
+    units = [u for i, r in enumerate(retrieval.results[:5]) for u in _units(r.passage, i)]
+    _score_units(units, q_terms, retriever.bm25.idf, retrieval.results[0].score, retrieval.results)
+    chosen = _select(units, question, settings)
+    text, cites = _render(chosen, _budget(question, settings)[1])
+    return Answer(question, text, False, support, cites, retrieval.results)
+
+
+def nwords(text: str) -> int:
+    return len(text.split())

@@ -1,0 +1,88 @@
+"""The support score: does the corpus cover this question? A logistic model over dense and lexical
+evidence, fitted on the dev split only (`python -m tutor.calibration eval/questions.jsonl`)."""
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from pathlib import Path
+
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+FEATURES = ("dense", "coverage", "overlap", "n_terms")
+# Used until a fit is shipped: cosine and term coverage both matter, coverage most.
+_DEFAULT = {"weights": {"dense": 6.0, "coverage": 5.0, "overlap": 3.0, "n_terms": 0.0}, "bias": -6.5, "threshold": 0.5}
+
+
+@lru_cache(maxsize=1)
+def load() -> dict:
+    if CALIBRATION_FILE.exists():
+        return json.loads(CALIBRATION_FILE.read_text())
+    return _DEFAULT
+
+
+def support_score(features: dict) -> float:
+    if not features.get("has_words", 1.0):
+        return 0.0
+    cal = load()
+    z = cal["bias"] + sum(cal["weights"][f] * features.get(f, 0.0) for f in FEATURES)
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def refuse_threshold() -> float:
+    return float(load()["threshold"])
+
+
+def fit(rows: list[tuple[dict, bool]]) -> dict:
+    """rows: (support features, covered?) → logistic weights and the threshold maximising balanced accuracy."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.array([[f[k] for k in FEATURES] for f, _ in rows])
+    y = np.array([int(c) for _, c in rows])
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(X, y)
+    probs = model.predict_proba(X)[:, 1]
+    best = (0.0, 0.5)
+    for t in np.linspace(0.05, 0.95, 91):
+        pred = probs >= t
+        tpr = (pred & (y == 1)).sum() / max(1, (y == 1).sum())
+        tnr = (~pred & (y == 0)).sum() / max(1, (y == 0).sum())
+        # Weight false refusals more: refusing a covered question costs the learner more than a
+        # weak "closest passages" answer, and the bar for false refusals is tighter (≤ 0.05).
+        score = 0.65 * tpr + 0.35 * tnr
+        if score > best[0]:
+            best = (score, float(t))
+    return {
+        "weights": dict(zip(FEATURES, map(float, model.coef_[0]))),
+        "bias": float(model.intercept_[0]),
+        "threshold": best[1],
+        "fitted_on": "dev split",
+        "n": len(rows),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    from .config import Settings
+    from .evaluation import load_cases
+    from .retrieval import support_features
+    from .service import Tutor
+
+    ap = argparse.ArgumentParser(description="Fit the support score on the dev split of an eval file.")
+    ap.add_argument("file", type=Path)
+    args = ap.parse_args(argv)
+    tutor = Tutor(Settings())
+    tutor.ensure_index()
+    rows = []
+    for case in load_cases(args.file):
+        if case.get("kind") != "ask" or case.get("split", "dev") != "dev":
+            continue
+        r = tutor.retriever.retrieve(case["question"], case.get("history"))
+        rows.append((support_features(tutor.retriever, case["question"], r.query, r.results), not case.get("must_refuse")))
+    cal = fit(rows)
+    CALIBRATION_FILE.write_text(json.dumps(cal, indent=2) + "\n")
+    print(json.dumps(cal, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""`tutor ...`: parse arguments, call one Tutor method, print the result. No logic of its own."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import TutorError
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def _format_answer(ans) -> str:
+    from .phrases import SOURCES_HEADER
+
+    lines = [ans.answer]
+    if ans.choice:
+        lines.append(f"Answer: {', '.join(ans.choice)}")
+    if ans.citations:
+        lines += ["", SOURCES_HEADER]
+        for c in ans.citations:
+            p = c.passage
+            lines.append(f"  [{c.n}] {p.file}:{p.start}-{p.end}  {p.section_path}")
+    return "\n".join(lines)
+
+
+def cmd_ingest(tutor, args) -> int:
+    report = tutor.ingest(args.paths or None)
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print(
+            f"indexed {len(report.indexed)} file(s), {len(report.unchanged)} unchanged, "
+            f"{len(report.removed)} removed; embedded {report.embedded} passage(s); {report.passages} in the index"
+        )
+        for msg in report.warnings:
+            print(f"warning: {msg}", file=sys.stderr)
+    for msg in report.errors:
+        print(f"error: {msg}", file=sys.stderr)
+    return 0
+
+
+def _parse_options(text: str) -> tuple[str, dict[str, str] | None]:
+    from .answer import split_options
+
+    return split_options(text)
+
+
+def cmd_ask(tutor, args) -> int:
+    tutor.ensure_index()
+    question, options = _parse_options(args.question)
+    ans = tutor.ask(question, args.history, options)
+    if args.json:
+        _print_json(ans.to_dict())
+    else:
+        print(_format_answer(ans))
+    return 0
+
+
+def cmd_grade(tutor, args) -> int:
+    tutor.ensure_index()
+    grade = tutor.grade(args.question, args.answer, reference=args.reference)
+    if args.json:
+        _print_json(grade.to_dict())
+    else:
+        print(f"{grade.verdict} ({grade.score:.2f})\n{grade.feedback}")
+        if grade.citation:
+            p = grade.citation.passage
+            print(f"source: {p.file}:{p.start}-{p.end}  {p.section_path}")
+    return 0
+
+
+def cmd_eval(tutor, args) -> int:
+    from .evaluation import evaluate, load_cases
+
+    cases = load_cases(args.file)
+    if any(c["kind"] in ("ask", "mcq") for c in cases):
+        tutor.ensure_index()
+    report = evaluate(
+        cases,
+        ask=lambda q, h, o: tutor.ask(q, h, o).to_dict(),
+        grade=lambda q, r, a: tutor.grade(q, a, reference=r).to_dict(),
+    )
+    if args.json:
+        _print_json(report)
+    else:
+        for kind in ("ask", "mcq", "grade"):
+            if kind in report:
+                flat = {k: v for k, v in report[kind].items() if k != "splits"}
+                print(f"{kind}: " + ", ".join(f"{k}={v}" for k, v in flat.items()))
+                for split, m in report[kind].get("splits", {}).items():
+                    print(f"  {split}: " + ", ".join(f"{k}={v}" for k, v in m.items()))
+    return 0
+
+
+def cmd_quiz(tutor, args) -> int:
+    from .quiz_cli import run_quiz
+
+    tutor.ensure_index()
+    return run_quiz(tutor, args)
+
+
+def cmd_serve(tutor, args) -> int:
+    from .ui import launch
+
+    tutor.ensure_index()
+    launch(tutor, host=args.host, port=args.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="tutor", description="A tutor that teaches you from your own notes.")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="index the notes in the corpus folder (incremental)")
+    p.add_argument("paths", nargs="*", help="only these files (relative to the corpus folder)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", help="ask a question about your notes")
+    p.add_argument("question")
+    p.add_argument("--history", action="append", default=[], help="an earlier question (repeat, oldest first)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("grade", help="grade a free-text answer")
+    p.add_argument("--question", required=True)
+    p.add_argument("--answer", required=True)
+    p.add_argument("--reference", help="the reference answer (found in the notes when left out)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("eval", help="measure retrieval, answers, practice questions and grading")
+    p.add_argument("file", type=Path)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("quiz", help="a Socratic quiz in the terminal")
+    p.add_argument("--learner", default="me", help="whose progress to use")
+    p.add_argument("--topic", action="append", default=[], help="only questions whose section contains this")
+    p.add_argument("--mcq", action="store_true", help="multiple choice instead of free text")
+    p.add_argument("-n", "--count", type=int, default=10, help="questions in this session")
+    p.add_argument("--export", type=Path, help="write the question bank as grade eval cases and exit")
+    p.set_defaults(func=cmd_quiz)
+
+    p = sub.add_parser("serve", help="start the web UI")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.set_defaults(func=cmd_serve)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .config import Settings
+    from .service import Tutor
+
+    args = build_parser().parse_args(argv)
+    try:
+        tutor = Tutor(Settings())
+        return args.func(tutor, args)
+    except TutorError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

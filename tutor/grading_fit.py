@@ -1,0 +1,162 @@
+"""Fit the grader on the public short-answer data and print the cross-validated report.
+
+    python -m tutor.grading_fit [DATA_DIR] [--out tutor/grading_model.json] [--report-only]
+
+Cross-validation is GroupKFold by question (5 folds): no item is scored by a model that saw its question.
+The two baselines (lexical overlap, MiniLM cosine) get their threshold fitted on the same training folds.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import pickle
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from tutor import grading as g
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/eval-data/grading"
+FILES = {"scientsbank": "scientsbank_train.jsonl", "beetle": "beetle_train.jsonl", "mohler": "mohler_dev.jsonl"}
+TWO_WAY = ("scientsbank", "beetle")
+HGB_PARAMS = dict(max_iter=250, learning_rate=0.05, max_depth=4, min_samples_leaf=40, l2_regularization=1.0,
+                  random_state=0)
+FOLDS = 5
+
+
+def load_items(data_dir: Path) -> list[dict]:
+    items = []
+    for name, fname in FILES.items():
+        for line in (data_dir / fname).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                row["ds"] = name
+                row["y"] = float(row["score"]) if "score" in row else float(row["label"] == "correct")
+                items.append(row)
+    return items
+
+
+def encode_all(texts: list[str], cache_dir: Path) -> dict[str, g.Encoded]:
+    """Encode every distinct text once; cached under .tutor/ so refits and reports are fast."""
+    key = hashlib.sha1("\x00".join(sorted(texts)).encode()).hexdigest()[:12]
+    path = cache_dir / f"grading_enc_{key}.pkl"
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    from tutor.embedding import sentence_model
+
+    t0 = time.time()
+    uniq = sorted(set(texts), key=len)
+    encs = g.encode_texts(uniq, sentence_model())
+    out = dict(zip(uniq, encs))
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
+    print(f"encoded {len(uniq)} texts in {time.time() - t0:.0f}s", file=sys.stderr)
+    return out
+
+
+def feature_matrix(items: list[dict], encs: dict[str, g.Encoded]) -> tuple[np.ndarray, list[str]]:
+    rows = []
+    for it in items:
+        q, r, a = (encs[g.clean_text(it[k])] for k in ("question", "reference", "answer"))
+        rows.append(g.features(q, r, a))
+    names = list(rows[0])
+    return np.array([[row[n] for n in names] for row in rows], dtype=np.float64), names
+
+
+def fit_hgb(X: np.ndarray, y: np.ndarray):
+    """Soft labels (Mohler scores) become two weighted rows: (x, 1) with weight y and (x, 0) with 1 - y."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    Xd = np.vstack([X, X])
+    yd = np.r_[np.ones(len(y)), np.zeros(len(y))]
+    w = np.r_[y, 1 - y]
+    keep = w > 0
+    return HistGradientBoostingClassifier(**HGB_PARAMS).fit(Xd[keep], yd[keep], sample_weight=w[keep])
+
+
+def best_threshold(s: np.ndarray, y: np.ndarray) -> float:
+    cands = np.unique(np.quantile(s, np.linspace(0.02, 0.98, 97)))
+    accs = [((s >= t) == (y >= 0.5)).mean() for t in cands]
+    return float(cands[int(np.argmax(accs))])
+
+
+def metrics(ds: np.ndarray, y: np.ndarray, score: np.ndarray, pred: np.ndarray) -> dict:
+    from sklearn.metrics import f1_score
+
+    out = {}
+    for name in TWO_WAY:
+        m = ds == name
+        out[name] = {"n": int(m.sum()), "accuracy": float((pred[m] == (y[m] >= 0.5)).mean()),
+                     "macro_f1": float(f1_score(y[m] >= 0.5, pred[m], average="macro"))}
+    m = ds == "mohler"
+    out["mohler"] = {"n": int(m.sum()), "pearson": float(np.corrcoef(score[m], y[m])[0, 1])}
+    return out
+
+
+def cross_validate(X: np.ndarray, names: list[str], items: list[dict]) -> dict:
+    """GroupKFold by question; each method's threshold is fitted on the training folds' two-way items."""
+    from sklearn.model_selection import GroupKFold
+
+    y = np.array([it["y"] for it in items])
+    ds = np.array([it["ds"] for it in items])
+    groups = np.array([it["ds"] + "|" + it["question"] for it in items])
+    two = np.isin(ds, TWO_WAY)
+    cols = {"lexical overlap": names.index("lex_f1"), "MiniLM cosine": names.index("cos_ar")}
+    scores = {k: X[:, c].copy() for k, c in cols.items()}
+    scores["grader"] = np.zeros(len(y))
+    preds = {k: np.zeros(len(y), dtype=bool) for k in scores}
+    for tr, te in GroupKFold(n_splits=FOLDS).split(X, y, groups):
+        for k in cols:
+            t = best_threshold(scores[k][tr][two[tr]], y[tr][two[tr]])
+            preds[k][te] = scores[k][te] >= t
+        model = fit_hgb(X[tr], y[tr])
+        scores["grader"][te] = model.predict_proba(X[te])[:, 1]
+        preds["grader"][te] = scores["grader"][te] >= 0.5
+    return {k: metrics(ds, y, scores[k], preds[k]) for k in scores}
+
+
+def dump_model(model, names: list[str]) -> dict:
+    trees = []
+    for (pred,) in model._predictors:
+        n = pred.nodes
+        trees.append({"feat": n["feature_idx"].tolist(), "thr": [round(float(t), 6) for t in n["num_threshold"]],
+                      "left": n["left"].tolist(), "right": n["right"].tolist(), "leaf": n["is_leaf"].tolist(),
+                      "nan_left": n["missing_go_to_left"].tolist(), "value": [round(float(v), 6) for v in n["value"]]})
+    return {"features": names, "baseline": float(model._baseline_prediction.ravel()[0]), "trees": trees}
+
+
+def print_report(report: dict) -> None:
+    print(f"{'method':<18} {'SciEntsBank acc':>15} {'macro-F1':>9} {'Beetle acc':>11} {'macro-F1':>9} "
+          f"{'Mohler r':>9}")
+    for k, m in report.items():
+        s, b, mo = m["scientsbank"], m["beetle"], m["mohler"]
+        print(f"{k:<18} {s['accuracy']:>15.3f} {s['macro_f1']:>9.3f} {b['accuracy']:>11.3f} {b['macro_f1']:>9.3f} "
+              f"{mo['pearson']:>9.3f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tutor.grading_fit", description=__doc__.split("\n")[0])
+    ap.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--out", type=Path, default=g.DEFAULT_MODEL_PATH)
+    ap.add_argument("--cache", type=Path, default=Path(".tutor"))
+    ap.add_argument("--report-only", action="store_true", help="print the CV report, do not write the model")
+    args = ap.parse_args(argv)
+    items = load_items(args.data)
+    texts = [g.clean_text(it[k]) for it in items for k in ("question", "reference", "answer")]
+    encs = encode_all(texts, args.cache)
+    t0 = time.time()
+    X, names = feature_matrix(items, encs)
+    print(f"features for {len(items)} items in {time.time() - t0:.0f}s", file=sys.stderr)
+    print_report(cross_validate(X, names, items))
+    if not args.report_only:
+        model = fit_hgb(X, np.array([it["y"] for it in items]))
+        args.out.write_text(json.dumps(dump_model(model, names), separators=(",", ":")))
+        print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,230 @@
+"""Passages → Chroma, incrementally. The Chroma collection is the one source of truth.
+
+Every stored passage carries its file's hash and passage count, so an ingest can tell, without
+parsing, whether a file is already fully indexed. Writes go add → update → delete, each idempotent:
+a run killed at any point leaves a state the next run detects (hash or count mismatch) and repairs.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .config import Settings
+from .errors import IndexUnavailable, NotesError
+from .notes import parse_notes
+from .types import Passage
+
+log = logging.getLogger(__name__)
+NOTE_SUFFIXES = (".md", ".markdown", ".txt")
+Embedder = Callable[[list[str]], list[list[float]]]
+
+
+@dataclass
+class IngestReport:
+    indexed: list[str] = field(default_factory=list)  # files (re)embedded this run
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # files whose passages were dropped
+    errors: list[str] = field(default_factory=list)  # one readable message per rejected file
+    warnings: list[str] = field(default_factory=list)
+    embedded: int = 0  # passages sent to the embedding model
+    passages: int = 0  # passages in the index afterwards
+
+    def to_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def connect(settings: Settings):
+    """A Chroma client: embedded under TUTOR_HOME, or a server when TUTOR_CHROMA_URL is set."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_url:
+            from urllib.parse import urlparse
+
+            u = urlparse(settings.chroma_url)
+            return chromadb.HttpClient(
+                host=u.hostname or "127.0.0.1",
+                port=u.port or (443 if u.scheme == "https" else 8000),
+                ssl=u.scheme == "https",
+                settings=chroma_settings,
+            )
+        path = Path(settings.home) / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as e:  # chroma raises plain ValueError/ConnectionError for an unreachable server
+        where = settings.chroma_url or str(Path(settings.home) / "chroma")
+        raise IndexUnavailable(f"Cannot open the index at {where}: {e}") from e
+
+
+def _to_metadata(p: Passage, file_hash: str, n: int) -> dict:
+    return {
+        "file": p.file,
+        "start": p.start,
+        "end": p.end,
+        "section": json.dumps(list(p.section), ensure_ascii=False),
+        "kind": p.kind,
+        "title": p.title,
+        "fields": json.dumps(p.fields, ensure_ascii=False),
+        "items": json.dumps(p.items, ensure_ascii=False),
+        "content_hash": p.content_hash,
+        "file_hash": file_hash,
+        "n_passages": n,
+    }
+
+
+def _from_record(text: str, m: dict) -> Passage:
+    return Passage(
+        file=m["file"],
+        start=int(m["start"]),
+        end=int(m["end"]),
+        section=tuple(json.loads(m["section"])),
+        kind=m["kind"],
+        text=text,
+        fields=tuple(tuple(f) for f in json.loads(m.get("fields") or "[]")),
+        title=m.get("title", ""),
+        items=tuple(json.loads(m.get("items") or "[]")),
+    )
+
+
+def read_notes_file(path: Path, name: str, max_bytes: int) -> tuple[str, str]:
+    """(text, sha256) of a notes file, or NotesError naming the file and the problem."""
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise NotesError(f"{name}: cannot read the file ({e.strerror})") from e
+    if size > max_bytes:
+        raise NotesError(f"{name}: the file is {size:,} bytes, over the {max_bytes:,}-byte limit; not indexed")
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise NotesError(f"{name}: looks like a binary file (NUL bytes), not notes text; not indexed")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise NotesError(f"{name}:{line}: not valid UTF-8 (byte {e.start}); save the file as UTF-8") from e
+    if not text.strip():
+        raise NotesError(f"{name}: the file is empty; nothing to index")
+    return text, hashlib.sha256(data).hexdigest()
+
+
+def list_notes(corpus: Path) -> dict[str, Path]:
+    """Notes files under the corpus folder, keyed by their path relative to it (symlinks leaving it skipped)."""
+    root = corpus.resolve()
+    out = {}
+    for p in sorted(corpus.rglob("*")):
+        if p.is_file() and p.suffix.lower() in NOTE_SUFFIXES and not any(s.startswith(".") for s in p.parts):
+            real = p.resolve()
+            if root in real.parents:
+                out[p.relative_to(corpus).as_posix()] = p
+    return out
+
+
+class IndexStore:
+    """The passages of one corpus in one Chroma collection, with embeddings."""
+
+    def __init__(self, settings: Settings, embed: Embedder):
+        self.settings = settings
+        self.embed = embed
+        self.client = connect(settings)
+        try:
+            self.collection = self.client.get_or_create_collection(
+                settings.index.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            )
+        except Exception as e:
+            raise IndexUnavailable(f"Cannot open the Chroma collection '{settings.index.collection}': {e}") from e
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
+
+    # ------------------------------------------------------------ reading
+    def _file_state(self) -> dict[str, dict]:
+        got = self.collection.get(include=["metadatas"])
+        state: dict[str, dict] = {}
+        for pid, m in zip(got["ids"], got["metadatas"]):
+            s = state.setdefault(m["file"], {"ids": set(), "hashes": set(), "n": set()})
+            s["ids"].add(pid)
+            s["hashes"].add(m.get("file_hash"))
+            s["n"].add(m.get("n_passages"))
+        return state
+
+    def passages(self) -> list[Passage]:
+        try:
+            got = self.collection.get(include=["metadatas", "documents"])
+        except Exception as e:
+            raise IndexUnavailable(f"The index cannot be read: {e}") from e
+        out = [_from_record(d, m) for d, m in zip(got["documents"], got["metadatas"])]
+        return sorted(out, key=lambda p: (p.file, p.start, p.end))
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def query(self, embedding: list[float], k: int) -> list[tuple[str, float]]:
+        """(passage id, cosine similarity) best first."""
+        n = self.count()
+        if n == 0:
+            return []
+        try:
+            res = self.collection.query(query_embeddings=[embedding], n_results=min(k, n), include=["distances"])
+        except Exception as e:
+            raise IndexUnavailable(f"The index did not answer: {e}") from e
+        return [(pid, 1.0 - float(d)) for pid, d in zip(res["ids"][0], res["distances"][0])]
+
+    # ------------------------------------------------------------ writing
+    def ingest(self, corpus: Path, only: Iterable[str] | None = None) -> IngestReport:
+        """Bring the collection in line with the notes files under `corpus`."""
+        report = IngestReport()
+        files = list_notes(corpus)
+        if only is not None:
+            wanted = set(only)
+            files = {k: v for k, v in files.items() if k in wanted}
+        state = self._file_state()
+        for name, path in files.items():
+            try:
+                text, fhash = read_notes_file(path, name, self.settings.index.max_file_bytes)
+            except NotesError as e:
+                report.errors.append(str(e))
+                if name in state:
+                    report.warnings.append(f"{name}: kept the {len(state[name]['ids'])} passages indexed earlier")
+                continue
+            s = state.get(name)
+            if s and s["hashes"] == {fhash} and s["n"] == {len(s["ids"])}:
+                report.unchanged.append(name)
+                continue
+            parsed = parse_notes(name, text)
+            report.warnings += parsed.warnings
+            report.embedded += self._replace_file(name, parsed.passages, fhash, s["ids"] if s else set())
+            report.indexed.append(name)
+        if only is None:
+            for gone in sorted(set(state) - set(files)):
+                self.collection.delete(ids=sorted(state[gone]["ids"]))
+                report.removed.append(gone)
+        report.passages = self.count()
+        return report
+
+    def _replace_file(self, name: str, passages: list[Passage], fhash: str, old_ids: set[str]) -> int:
+        from llama_index.core.schema import TextNode
+
+        n = len(passages)
+        fresh = [p for p in passages if p.id not in old_ids]
+        batch = self.settings.index.embed_batch_size
+        for i in range(0, len(fresh), batch):
+            chunk = fresh[i : i + batch]
+            vectors = self.embed([p.embed_text for p in chunk])
+            nodes = [
+                TextNode(id_=p.id, text=p.text, embedding=v, metadata=_to_metadata(p, fhash, n))
+                for p, v in zip(chunk, vectors)
+            ]
+            self.vector_store.add(nodes)
+        kept = [p for p in passages if p.id in old_ids]
+        if kept:
+            self.collection.update(ids=[p.id for p in kept], metadatas=[_to_metadata(p, fhash, n) for p in kept])
+        stale = sorted(old_ids - {p.id for p in passages})
+        if stale:
+            self.collection.delete(ids=stale)
+        return len(fresh)

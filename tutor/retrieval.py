@@ -1,0 +1,140 @@
+"""Hybrid retrieval: dense (MiniLM in Chroma) + BM25 (bm25s), fused by reciprocal rank."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+import bm25s
+import numpy as np
+
+from .config import RetrievalSettings
+from .text import content_terms, words
+from .types import Passage, Retrieval, ScoredPassage
+
+QueryEmbedder = Callable[[str], list[float]]
+DenseSearch = Callable[[list[float], int], list[tuple[str, float]]]
+
+# A follow-up leans on the conversation: a pronoun, "what about", or too few words of its own.
+_FOLLOWUP = re.compile(
+    r"^\s*(and|what about|how about|what of|also|then|so)\b|\b(it|its|it's|they|them|their|those|these|that one|this one|"
+    r"the (former|latter|other|second|first)|same)\b",
+    re.I,
+)
+
+
+def rrf_fuse(rankings: list[list[str]], weights: list[float] | None = None, k: int = 60) -> dict[str, float]:
+    """Reciprocal rank fusion over passage ids: sum of w / (k + rank), rank from 1."""
+    weights = weights or [1.0] * len(rankings)
+    fused: dict[str, float] = {}
+    for ranking, w in zip(rankings, weights):
+        for rank, pid in enumerate(ranking, start=1):
+            fused[pid] = fused.get(pid, 0.0) + w / (k + rank)
+    return fused
+
+
+def is_followup(question: str, history: list[str]) -> bool:
+    if not history:
+        return False
+    return bool(_FOLLOWUP.search(question)) or len(content_terms(question)) <= 2
+
+
+def shape_query(question: str, history: list[str]) -> str:
+    """Fold the previous question into a follow-up so 'what about its pricing?' knows what 'it' is."""
+    if is_followup(question, history):
+        return f"{question} {history[-1]}"
+    return question
+
+
+class BM25Index:
+    """bm25s over the passages' stemmed content terms (same tokenizer as the composer)."""
+
+    def __init__(self, passages: list[Passage]):
+        self.ids = [p.id for p in passages]
+        self.vocab: dict[str, int] = {}
+        docs = [content_terms(p.embed_text) or ["_empty_"] for p in passages]
+        for d in docs:
+            for t in set(d):
+                self.vocab[t] = self.vocab.get(t, 0) + 1
+        self.n_docs = len(docs)
+        self.model = bm25s.BM25()
+        if docs:
+            self.model.index(docs, show_progress=False)
+
+    def idf(self, term: str) -> float:
+        df = self.vocab.get(term, 0)
+        return math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
+
+    def search(self, terms: list[str], k: int) -> list[tuple[str, float]]:
+        known = [t for t in terms if t in self.vocab]
+        if not known or not self.ids:
+            return []
+        scores = self.model.get_scores(known)
+        top = np.argsort(-scores)[:k]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+@dataclass
+class Retriever:
+    passages: dict[str, Passage]
+    bm25: BM25Index
+    embed_query: QueryEmbedder
+    dense_search: DenseSearch
+    settings: RetrievalSettings
+
+    @classmethod
+    def build(cls, passages: list[Passage], embed_query, dense_search, settings) -> "Retriever":
+        return cls({p.id: p for p in passages}, BM25Index(passages), embed_query, dense_search, settings)
+
+    def retrieve(self, question: str, history: list[str] | None = None, k: int | None = None) -> Retrieval:
+        history = history or []
+        query = shape_query(question, history)
+        s = self.settings
+        k = k or s.top_k
+        dense = self.dense_search(self.embed_query(query), s.candidates)
+        terms = content_terms(query)
+        lexical = self.bm25.search(terms, s.candidates)
+        dense = [(pid, sc) for pid, sc in dense if pid in self.passages]
+        fused = rrf_fuse(
+            [[pid for pid, _ in dense], [pid for pid, _ in lexical]], [s.dense_weight, s.lexical_weight], s.rrf_k
+        )
+        dmap, lmap = dict(dense), dict(lexical)
+        ranked = sorted(fused, key=lambda pid: -fused[pid])[:k]
+        results = [ScoredPassage(self.passages[pid], fused[pid], dmap.get(pid), lmap.get(pid)) for pid in ranked]
+        return Retrieval(query, results, self.support(question, query, results))
+
+    def coverage(self, text: str) -> float:
+        """IDF-weighted share of the question's content terms that the notes contain at all."""
+        terms = set(content_terms(text))
+        if not terms:
+            return 0.0
+        max_idf = math.log(1 + (self.bm25.n_docs + 0.5) / 0.5)
+        total = sum(self.bm25.idf(t) if t in self.bm25.vocab else max_idf for t in terms)
+        have = sum(self.bm25.idf(t) for t in terms if t in self.bm25.vocab)
+        return have / total if total else 0.0
+
+    def support(self, question: str, query: str, results: list[ScoredPassage]) -> float:
+        """Support features folded into one score by the calibrated model (see calibration.py)."""
+        from .calibration import support_score
+
+        return support_score(support_features(self, question, query, results))
+
+
+def support_features(retriever: Retriever, question: str, query: str, results: list[ScoredPassage]) -> dict:
+    top_dense = max((r.dense for r in results[:5] if r.dense is not None), default=0.0)
+    qterms = set(content_terms(query))
+    best_overlap = 0.0
+    for r in results[:3]:
+        pterms = set(content_terms(r.passage.embed_text))
+        if qterms:
+            w = sum(retriever.bm25.idf(t) for t in qterms & pterms)
+            tot = sum(retriever.bm25.idf(t) if t in retriever.bm25.vocab else 8.0 for t in qterms)
+            best_overlap = max(best_overlap, w / tot if tot else 0.0)
+    return {
+        "dense": top_dense,
+        "coverage": retriever.coverage(query),
+        "overlap": best_overlap,
+        "n_terms": min(len(qterms), 8) / 8,
+        "has_words": 1.0 if words(question) else 0.0,
+    }

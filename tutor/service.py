@@ -1,0 +1,94 @@
+"""Tutor: the one object the CLI and the web UI call. It wires the stages; it holds no per-learner state."""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from functools import cached_property
+from pathlib import Path
+
+from .config import Settings
+from .errors import IndexUnavailable, QuestionError
+from .index import IndexStore, IngestReport
+from .retrieval import Retriever
+from .types import Answer, Passage, Retrieval
+
+MAX_QUESTION_CHARS = 2000  # longer input is cut: no learner question needs more, and it bounds the work
+
+
+def clean_question(question: str | None) -> str:
+    q = (question or "").strip()
+    if not q:
+        raise QuestionError("The question is empty: type a question about your notes.")
+    return q[:MAX_QUESTION_CHARS]
+
+
+class Tutor:
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings()
+        self._lock = threading.RLock()  # ingest swaps the retriever; readers take a snapshot
+        self._retriever: Retriever | None = None
+        self._qcache: OrderedDict[str, list[float]] = OrderedDict()
+        self.last_ingest: IngestReport | None = None
+
+    # ------------------------------------------------------------ model and store
+    @cached_property
+    def embedding(self):
+        from .embedding import load_llama_embedding
+
+        return load_llama_embedding(self.settings.index.embed_batch_size)
+
+    def embed_texts(self, texts: list[str]) -> list[list[float]]:
+        return self.embedding.get_text_embedding_batch(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        hit = self._qcache.get(text)
+        if hit is None:
+            hit = self.embedding.get_text_embedding(text)
+            self._qcache[text] = hit
+            if len(self._qcache) > 512:
+                self._qcache.popitem(last=False)
+        return hit
+
+    @cached_property
+    def store(self) -> IndexStore:
+        return IndexStore(self.settings, self.embed_texts)
+
+    # ------------------------------------------------------------ indexing
+    def ingest(self, paths: list[str] | None = None) -> IngestReport:
+        with self._lock:
+            report = self.store.ingest(Path(self.settings.corpus), only=paths)
+            self._retriever = None
+            self.last_ingest = report
+            return report
+
+    def ensure_index(self) -> IngestReport:
+        """Bring the index up to date with the corpus (no embedding when nothing changed)."""
+        return self.ingest()
+
+    @property
+    def retriever(self) -> Retriever:
+        with self._lock:
+            if self._retriever is None:
+                passages = self.store.passages()
+                self._retriever = Retriever.build(
+                    passages, self.embed_query, self.store.query, self.settings.retrieval
+                )
+            return self._retriever
+
+    def passages(self) -> list[Passage]:
+        return list(self.retriever.passages.values())
+
+    # ------------------------------------------------------------ answering
+    def retrieve(self, question: str, history: list[str] | None = None) -> Retrieval:
+        q = clean_question(question)
+        r = self.retriever
+        if not r.passages:
+            raise IndexUnavailable("The index is empty: put notes in the corpus folder and run `tutor ingest`.")
+        return r.retrieve(q, [h for h in (history or []) if h and h.strip()])
+
+    def ask(self, question: str, history: list[str] | None = None, options: dict[str, str] | None = None) -> Answer:
+        from .answer import compose
+
+        q = clean_question(question)
+        retrieval = self.retrieve(q, history)
+        return compose(q, retrieval, self.retriever, self.settings.answer, history or [], options)

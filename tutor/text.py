@@ -1,0 +1,53 @@
+"""Word-level text helpers shared by BM25, the answer composer and the quiz (one tokenizer for all)."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import Stemmer
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
+
+# Function words and question scaffolding: they carry no topic, so they neither match nor count.
+STOPWORDS = frozenset(
+    """a an the and or but if of to in on at by for with from into onto over under as is are was were be
+    been being do does did done doing have has had having it its it's this that these those there here
+    i me my we our you your he she they them their what which who whom whose when where why how
+    can could should would will shall may might must not no nor so than then too very just also
+    about any all some each such only own same other more most s t don doesn isn aren
+    tell explain describe mean means meaning please thing things something use used using get
+    """.split()
+)
+QUESTION_WORDS = frozenset("what which who whom whose when where why how".split())
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens; keeps 'gp2', 'x-forwarded-for', '3.5', 'node.js' whole."""
+    return _TOKEN.findall(text.lower())
+
+
+def stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed content words (stopwords dropped), in order, with repeats."""
+    ws = [w for w in words(text) if w not in STOPWORDS]
+    out = []
+    for w in ws:
+        out.append(stem(w))
+        if "-" in w or "." in w:
+            # 'x-forwarded-for' also matches 'forwarded'; 'node.js' also 'node'
+            out.extend(stem(p) for p in re.split(r"[.\-]", w) if p and p not in STOPWORDS)
+    return out
+
+
+def sentences(text: str) -> list[str]:
+    """Split prose into sentences without breaking '3.5', 'e.g.' or 'node.js'."""
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(\"'])", text.strip())
+    return [p.strip() for p in parts if p.strip()]
