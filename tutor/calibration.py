@@ -73,14 +73,31 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     tutor = Tutor(Settings())
     tutor.ensure_index()
-    rows = []
-    for case in load_cases(args.file):
-        if case.get("kind") != "ask" or case.get("split", "dev") != "dev":
+    dev = [c for c in load_cases(args.file) if c.get("kind") == "ask" and c.get("split", "dev") == "dev"]
+    # 1. the reranker, on dev questions with gold spans
+    from . import rerank
+    from .evaluation import _hits
+    from .retrieval import shape_query
+
+    rr_rows = []
+    for case in dev:
+        if not case.get("gold"):
             continue
+        cands = tutor.retriever.candidates(shape_query(case["question"], case.get("history") or []))
+        hits = _hits([{"file": sp.passage.file, "lines": [sp.passage.start, sp.passage.end]} for sp, _ in cands], case["gold"])
+        rr_rows.append([(f, h) for (_, f), h in zip(cands, hits)])
+    model = rerank.fit(rr_rows)
+    rerank.RERANK_FILE.write_text(json.dumps(model, indent=2) + "\n")
+    rerank.load.cache_clear()
+    print("reranker:", json.dumps(model, indent=2))
+    # 2. the support score, on the reranked results
+    rows = []
+    for case in dev:
         r = tutor.retriever.retrieve(case["question"], case.get("history"))
         rows.append((support_features(tutor.retriever, case["question"], r.query, r.results), not case.get("must_refuse")))
     cal = fit(rows)
     CALIBRATION_FILE.write_text(json.dumps(cal, indent=2) + "\n")
+    load.cache_clear()
     print(json.dumps(cal, indent=2))
 
 

@@ -11,7 +11,7 @@ class IndexSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     collection: str = Field("notes", description="Chroma collection name")
     max_file_bytes: int = Field(2_000_000, description="Notes files larger than this are rejected")
-    embed_batch_size: int = Field(64, description="Passages embedded per model call")
+    embed_batch_size: int = Field(16, description="Passages embedded per model call")
 
 
 class RetrievalSettings(BaseModel):

@@ -151,18 +151,23 @@ def negation_count(ws: list[str]) -> int:
     return sum(w in NEGATORS for w in ws)
 
 
+FOREIGN_WORDS = frozenset("la le les et est un une des du der die das und ist nicht ein eine el los las y es que "
+                          "para por con una il che di della non sono est pas je tu ich wir sie het een van".split())
+
+
 def looks_english(text: str) -> bool:
+    """False only on clear signs: mostly non-Latin letters, or many foreign and no English function words."""
     letters = [c for c in text if c.isalpha()]
     if not letters:
         return False
-    ascii_share = sum(c.isascii() for c in letters) / len(letters)
-    ws = words(text)
-    if ascii_share < 0.6:
+    if sum(c.isascii() for c in letters) / len(letters) < 0.6:
         return False
-    if len(ws) < 6:
+    ws = words(text)
+    if len(ws) < 4:
         return True
-    common = sum(w in STOP or w in NEGATORS for w in ws) / len(ws)
-    return common >= 0.08
+    foreign = sum(w in FOREIGN_WORDS for w in ws) / len(ws)
+    english = sum(w in STOP or w in NEGATORS for w in ws) / len(ws)
+    return not (foreign >= 0.15 and english < foreign)
 
 
 # ---- Encoding -----------------------------------------------------------------------------------------------
@@ -234,8 +239,12 @@ def coverage(ref: Encoded, ans: Encoded, ref_idx: list[int]) -> np.ndarray:
     if not a_idx:
         return np.zeros(len(ref_idx), dtype=np.float32)
     sims = ref.wvecs[ref_idx] @ ans.wvecs[a_idx].T
+    expanded = {stem(w) for w in expand_acronyms(list(ans.words), list(ref.words))}
     for r, i in enumerate(ref_idx):
         rw = ref.mwords[i]
+        if stem(rw) in expanded:
+            sims[r, :] = 1.0
+            continue
         for c, j in enumerate(a_idx):
             if fuzzy_equal(rw, ans.mwords[j]):
                 sims[r, c] = 1.0
@@ -337,3 +346,206 @@ class TreeModel:
 
     def proba(self, X: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.raw(X)))
+
+
+# ---- Contradictions the learner should hear about -----------------------------------------------------------
+def _content_stems(ws, drop: set[str] = frozenset()) -> set[str]:
+    return {stem(w) for w in ws if is_content(w)} - drop
+
+
+def _overlap(a: Encoded, b: Encoded, qstems: set[str]) -> float:
+    sa, sb = _content_stems(a.words, qstems), _content_stems(b.words, qstems)
+    if not sa or not sb:
+        return 0.0
+    inter = len(sa & sb)
+    return 2 * inter / (len(sa) + len(sb))
+
+
+def _surface(text: str, stems: set[str], limit: int = 3) -> str:
+    """The original words of `text` whose stems are in `stems`, in order (for naming them in feedback)."""
+    found: list[str] = []
+    for w in re.findall(r"[A-Za-z0-9][\w\-]*", text):
+        if stem(w.lower()) in stems and w not in found:
+            found.append(w)
+    return " ".join(found[:limit])
+
+
+def _head(text: str) -> str | None:
+    """The row key of "Spot: enables you to bid..." (a short head before a colon or dash)."""
+    m = re.match(r"\s*([^:–—]{1,60}?)\s*(?::|\s[-–—]\s)", text)
+    return m.group(1) if m and len(m.group(1).split()) <= 5 else None
+
+
+def _name(text: str, distinct: set[str]) -> str:
+    if len(text.split()) <= 4:
+        return text
+    if _head(text):
+        return _head(text)
+    return _surface(text, distinct) or " ".join(text.split()[:6]) + "…"
+
+
+def sibling_contradictions(q: Encoded, r: Encoded, a: Encoded, sibs: list[Encoded]) -> list[str]:
+    """Naming (or paraphrasing) another row of the same table instead of the right one."""
+    qstems = _content_stems(q.words)
+    astems = _content_stems(expand_acronyms(list(a.words), list(r.words)))
+    sib_stems = set().union(*(_content_stems(s.words) for s in sibs)) if sibs else set()
+    d_ref = _content_stems(r.words, qstems | sib_stems)
+    sim_ref = 0.5 * float(a.sent @ r.sent) + 0.5 * _overlap(a, r, qstems)
+    hits_ref = len(d_ref & astems)
+    out = []
+    r_key = _head(r.text) or (r.text if len(r.text.split()) <= 4 else None)
+    r_key_stems = _content_stems(words(r_key), qstems) if r_key else set()
+    for s in sibs:
+        s_key = _head(s.text) or (s.text if len(s.text.split()) <= 4 else None)
+        s_key_stems = _content_stems(words(s_key), qstems | r_key_stems) if s_key else set()
+        if r_key and s_key_stems and s_key_stems <= astems and not (r_key_stems - s_key_stems) & astems:
+            out.append((2.0, GRADE_SIBLING.format(said=s_key, expected=r_key)))  # names the other row's key
+            continue
+        d_sib = _content_stems(s.words, qstems | _content_stems(r.words))
+        hits = d_sib & astems
+        sim = 0.5 * float(a.sent @ s.sent) + 0.5 * _overlap(a, s, qstems)
+        named = len(hits) > hits_ref
+        closer = sim > sim_ref + 0.05 and hits_ref == 0
+        if named or closer:
+            long = len(s.text.split()) > 4 and not _head(s.text)
+            said = _surface(a.text, hits) if long and hits else _name(s.text, d_sib)
+            out.append((sim, GRADE_SIBLING.format(said=said, expected=_name(r.text, d_ref))))
+    return [m for _, m in sorted(out, reverse=True)[:1]]
+
+
+def other_contradictions(q: Encoded, r: Encoded, a: Encoded, f: dict[str, float]) -> list[str]:
+    """A wrong number, or a restatement of the notes with a negation inserted or a word swapped for its opposite.
+
+    Negation and antonyms only count on near restatements: elsewhere their scope is too uncertain (the model's
+    features weigh them instead)."""
+    out = []
+    aw, rw = list(a.words), list(r.words)
+    restates = f["lex_recall"] >= 0.85 and f["lex_precision"] >= 0.85 and f["char_cos"] >= 0.75
+    swapped = [w for w in sorted(set(aw)) if w in ANTONYMS and ANTONYMS[w] in rw and w not in rw
+               and ANTONYMS[w] not in aw]
+    if restates and (int(f["neg_mismatch"]) + len(swapped)) % 2 == 1:  # two flips cancel out
+        if f["neg_mismatch"]:
+            i = next((k for k, w in enumerate(aw) if w in NEGATORS), None)
+            phrase = " ".join(aw[max(0, i - 1):i + 3]) if i is not None else "not"
+            out.append(GRADE_NEGATION.format(phrase=f'"{phrase}"'))
+        out.extend(GRADE_SIBLING.format(said=w, expected=ANTONYMS[w]) for w in swapped)
+    rn, an, qn = numbers(r.text), numbers(a.text), numbers(q.text)
+    if rn - an and an - rn - qn:
+        out.append(GRADE_NUMBER.format(said=", ".join(sorted(an - rn - qn)), expected=", ".join(sorted(rn - an))))
+    return out
+
+
+# ---- The grader ------------------------------------------------------------------------------------------------
+def _join(items: list[str]) -> str:
+    return "; ".join(items)
+
+
+class Grader:
+    """Grades a learner's answer against the reference from the notes. Load once, call `grade` many times."""
+
+    def __init__(self, model: TreeModel, thresholds: dict[str, float], model_loader=None, cache_size: int = 4096):
+        self.model = model
+        self.t_correct = float(thresholds["correct"])
+        self.t_partial = float(thresholds["partial"])
+        self._model_loader = model_loader
+        self._st = None
+        self._cache: OrderedDict[str, Encoded] = OrderedDict()
+        self._cache_size = cache_size
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, model_loader=None) -> "Grader":
+        """The shipped parameters (tutor/grading_model.json) or a file written by `python -m tutor.grading_fit`."""
+        data = json.loads(Path(path or DEFAULT_MODEL_PATH).read_text(encoding="utf-8"))
+        return cls(TreeModel(data), data["thresholds"], model_loader)
+
+    def _encode(self, texts: list[str]) -> list[Encoded]:
+        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if todo:
+            if self._st is None:
+                if self._model_loader is None:
+                    from tutor.embedding import sentence_model
+
+                    self._model_loader = sentence_model
+                self._st = self._model_loader()
+            for e in encode_texts(todo, self._st):
+                self._cache[e.text] = e
+        out = []
+        for t in texts:
+            self._cache.move_to_end(t)
+            out.append(self._cache[t])
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return out
+
+    def probability(self, q: Encoded, r: Encoded, a: Encoded) -> tuple[float, dict[str, float]]:
+        f = features(q, r, a)
+        p = float(self.model.proba(np.array([[f[n] for n in self.model.features]]))[0])
+        if f["char_cos"] >= 0.9 and f["lex_recall"] >= 0.9 and not f["neg_mismatch"] and not f["num_missing"]:
+            p = max(p, 0.97)  # the reference itself, or a near copy of it
+        return p, f
+
+    def grade(self, question: str, reference: str, answer: str, key_points: list[str] | None = None,
+              siblings: list[str] | None = None, citation: Citation | None = None) -> Grade:
+        q_text, r_text = clean_text(question) or "?", clean_text(reference) or "?"
+        a_text = clean_text(answer)
+        notes = [GRADE_TRUNCATED.format(n=MAX_ANSWER_CHARS)] if len(a_text) > MAX_ANSWER_CHARS else []
+        a_text = a_text[:MAX_ANSWER_CHARS]
+        explicit = [clean_text(k) for k in key_points or [] if clean_text(k)]
+        kp_texts = explicit or derive_key_points(r_text)
+        if not any(c.isalnum() for c in a_text):
+            return self._make("incorrect", 0.0, [], kp_texts, [], [GRADE_EMPTY], citation)
+        if not looks_english(a_text):
+            return self._make("incorrect", 0.0, [], kp_texts, [], [GRADE_NOT_ENGLISH], citation)
+        sib_texts = [s for s in (clean_text(x) for x in siblings or []) if s and s != r_text]
+        encs = self._encode([q_text, r_text, a_text, *kp_texts, *sib_texts])
+        q, r, a = encs[:3]
+        kps, sibs = encs[3:3 + len(kp_texts)], encs[3 + len(kp_texts):]
+        p, f = self.probability(q, r, a)
+        matched, missing = self._key_points(q, a, kp_texts, kps)
+        contra = sibling_contradictions(q, r, a, sibs) + other_contradictions(q, r, a, f)
+        if contra:
+            verdict, p = "incorrect", min(p, self.t_partial * 0.5)
+        elif p >= self.t_correct:
+            verdict = "partial" if explicit and missing and matched else "correct"
+        elif explicit and matched and not missing and p >= self.t_partial:
+            verdict = "correct"  # every key point the quiz asked for is there
+        elif matched and (p >= self.t_partial or explicit):
+            verdict = "partial"  # something is right: a key point at least
+        else:
+            verdict = "incorrect"
+        if verdict == "correct":
+            matched, missing = kp_texts, []
+        return self._make(verdict, p, matched, missing, contra, notes, citation)
+
+    def _key_points(self, q: Encoded, a: Encoded, kp_texts: list[str], kps: list[Encoded]):
+        qstems = {stem(w) for w in q.mwords}
+        matched, missing = [], []
+        for text, kp in zip(kp_texts, kps):
+            idx = [i for i in _content_idx(kp) if stem(kp.mwords[i]) not in qstems] or _content_idx(kp)
+            cov = coverage(kp, a, idx)
+            ok = len(cov) > 0 and float(cov.mean()) >= 0.72 and float((cov >= 0.6).mean()) >= 0.5
+            (matched if ok else missing).append(text)
+        return matched, missing
+
+    def _make(self, verdict: Verdict, score: float, matched, missing, contra, notes, citation) -> Grade:
+        head = {"correct": GRADE_CORRECT, "partial": GRADE_PARTIAL, "incorrect": GRADE_INCORRECT}[verdict]
+        parts = [head, *notes]
+        if matched and verdict != "correct":
+            parts.append(GRADE_MATCHED.format(items=_join(matched)))
+        if contra:
+            parts.append(GRADE_CONTRADICTS.format(items=_join(contra)))
+        if missing and verdict != "correct" and GRADE_EMPTY not in notes:
+            parts.append(GRADE_MISSING.format(items=_join(missing)))
+        elif verdict == "incorrect" and not matched and not contra and not notes:
+            parts.append(GRADE_NOTHING_MATCHED)
+        if citation is not None:
+            parts.append(GRADE_SOURCE.format(source=citation.passage.name))
+        return Grade(verdict=verdict, score=round(float(score), 4), matched=list(matched), missing=list(missing),
+                     contradictions=list(contra), feedback=" ".join(parts), citation=citation)
+
+
+def derive_key_points(reference: str) -> list[str]:
+    """Content phrases of the reference: clauses split at punctuation and clause words, each with a content word."""
+    chunks = re.split(r"[;:()]|[.!?](?:\s|$)|,\s|\s(?:but|because|whereas|therefore|however)\s", reference)
+    out = [c.strip(" ,-") for c in chunks if c and any(is_content(w) for w in words(c))]
+    return out or [reference]

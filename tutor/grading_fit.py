@@ -22,8 +22,9 @@ from tutor import grading as g
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/eval-data/grading"
 FILES = {"scientsbank": "scientsbank_train.jsonl", "beetle": "beetle_train.jsonl", "mohler": "mohler_dev.jsonl"}
 TWO_WAY = ("scientsbank", "beetle")
-HGB_PARAMS = dict(max_iter=250, learning_rate=0.05, max_depth=4, min_samples_leaf=40, l2_regularization=1.0,
+HGB_PARAMS = dict(max_iter=150, learning_rate=0.05, max_depth=3, min_samples_leaf=40, l2_regularization=1.0,
                   random_state=0)
+PARTIAL_FRACTION = 0.6  # the partial band is [0.6 * t_correct, t_correct)
 FOLDS = 5
 
 
@@ -57,13 +58,16 @@ def encode_all(texts: list[str], cache_dir: Path) -> dict[str, g.Encoded]:
     return out
 
 
-def feature_matrix(items: list[dict], encs: dict[str, g.Encoded]) -> tuple[np.ndarray, list[str]]:
-    rows = []
+def feature_matrix(items: list[dict], encs: dict[str, g.Encoded]) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Features per item, plus whether the grader's rules (negation, number, antonym) flag a contradiction."""
+    rows, contra = [], []
     for it in items:
         q, r, a = (encs[g.clean_text(it[k])] for k in ("question", "reference", "answer"))
-        rows.append(g.features(q, r, a))
+        f = g.features(q, r, a)
+        rows.append(f)
+        contra.append(bool(g.other_contradictions(q, r, a, f)))
     names = list(rows[0])
-    return np.array([[row[n] for n in names] for row in rows], dtype=np.float64), names
+    return np.array([[row[n] for n in names] for row in rows], dtype=np.float64), names, np.array(contra)
 
 
 def fit_hgb(X: np.ndarray, y: np.ndarray):
@@ -96,7 +100,7 @@ def metrics(ds: np.ndarray, y: np.ndarray, score: np.ndarray, pred: np.ndarray) 
     return out
 
 
-def cross_validate(X: np.ndarray, names: list[str], items: list[dict]) -> dict:
+def cross_validate(X: np.ndarray, names: list[str], items: list[dict], contra: np.ndarray) -> tuple[dict, float]:
     """GroupKFold by question; each method's threshold is fitted on the training folds' two-way items."""
     from sklearn.model_selection import GroupKFold
 
@@ -113,9 +117,18 @@ def cross_validate(X: np.ndarray, names: list[str], items: list[dict]) -> dict:
             t = best_threshold(scores[k][tr][two[tr]], y[tr][two[tr]])
             preds[k][te] = scores[k][te] >= t
         model = fit_hgb(X[tr], y[tr])
-        scores["grader"][te] = model.predict_proba(X[te])[:, 1]
+        scores["grader"][te] = grader_scores(model.predict_proba(X[te])[:, 1], X[te], names, contra[te])
         preds["grader"][te] = scores["grader"][te] >= 0.5
-    return {k: metrics(ds, y, scores[k], preds[k]) for k in scores}
+    t_correct = best_threshold(scores["grader"][two], y[two])
+    return {k: metrics(ds, y, scores[k], preds[k]) for k in scores}, t_correct
+
+
+def grader_scores(p: np.ndarray, X: np.ndarray, names: list[str], contra: np.ndarray) -> np.ndarray:
+    """The same adjustments `Grader.grade` makes: near copies of the reference pass, contradictions fail."""
+    col = {n: X[:, names.index(n)] for n in ("char_cos", "lex_recall", "neg_mismatch", "num_missing")}
+    copy = (col["char_cos"] >= 0.9) & (col["lex_recall"] >= 0.9) & (col["neg_mismatch"] == 0) & (col["num_missing"] == 0)
+    p = np.where(copy, np.maximum(p, 0.97), p)
+    return np.where(contra, np.minimum(p, 0.15), p)
 
 
 def dump_model(model, names: list[str]) -> dict:
@@ -126,6 +139,40 @@ def dump_model(model, names: list[str]) -> dict:
                       "left": n["left"].tolist(), "right": n["right"].tolist(), "leaf": n["is_leaf"].tolist(),
                       "nan_left": n["missing_go_to_left"].tolist(), "value": [round(float(v), 6) for v in n["value"]]})
     return {"features": names, "baseline": float(model._baseline_prediction.ravel()[0]), "trees": trees}
+
+
+def table_rows(notes: Path) -> list[list[tuple[str, str]]]:
+    """(name, description) per row of each HTML table in a notes file (for the sibling-swap check)."""
+    from bs4 import BeautifulSoup
+
+    tables = []
+    for table in BeautifulSoup(notes.read_text(encoding="utf-8"), "html.parser").find_all("table"):
+        rows = []
+        for tr in table.find_all("tr"):
+            cells = [td.get_text(" ", strip=True) for td in tr.find_all("td", recursive=False)]
+            if len(cells) >= 2 and cells[0] and " ".join(cells[1:]).strip():
+                rows.append((cells[0], " ".join(cells[1:])))
+        if len(rows) >= 2:
+            tables.append(rows)
+    return tables
+
+
+def self_and_swap_checks(items: list[dict], notes: Path, grader) -> dict[str, float]:
+    """Rates a learner would notice: the reference itself graded correct, a sibling's reference incorrect."""
+    refs = sorted({(it["question"], it["reference"]) for it in items})
+    self_ok = [grader.grade(q, r, r).verdict == "correct" for q, r in refs]
+    swaps = []  # (question, reference, siblings, answer)
+    for rows in table_rows(notes):
+        for i, (name, desc) in enumerate(rows):
+            others = [row for j, row in enumerate(rows) if j != i and row[0] != name]
+            for oname, odesc in others:
+                swaps.append((f"What is {name}?", desc, [d for _, d in others], odesc))
+                swaps.append((f"Which one: {desc}?", name, [n for n, _ in others], oname))
+            self_ok.append(grader.grade(f"What is {name}?", desc, desc).verdict == "correct")
+            self_ok.append(grader.grade(f"Which one: {desc}?", name, name).verdict == "correct")
+    swap_ok = [grader.grade(q, r, a, siblings=sibs).verdict == "incorrect" for q, r, sibs, a in swaps]
+    return {"self_correct": float(np.mean(self_ok)), "n_self": len(self_ok),
+            "swap_incorrect": float(np.mean(swap_ok)), "n_swap": len(swap_ok)}
 
 
 def print_report(report: dict) -> None:
@@ -143,18 +190,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=g.DEFAULT_MODEL_PATH)
     ap.add_argument("--cache", type=Path, default=Path(".tutor"))
     ap.add_argument("--report-only", action="store_true", help="print the CV report, do not write the model")
+    ap.add_argument("--checks", action="store_true", help="also run the self-grade and sibling-swap checks")
+    ap.add_argument("--notes", type=Path, default=DEFAULT_DATA.parents[1] / "notes/aws-notes.md")
     args = ap.parse_args(argv)
     items = load_items(args.data)
     texts = [g.clean_text(it[k]) for it in items for k in ("question", "reference", "answer")]
     encs = encode_all(texts, args.cache)
     t0 = time.time()
-    X, names = feature_matrix(items, encs)
-    print(f"features for {len(items)} items in {time.time() - t0:.0f}s", file=sys.stderr)
-    print_report(cross_validate(X, names, items))
+    X, names, contra = feature_matrix(items, encs)
+    print(f"features for {len(items)} items in {time.time() - t0:.0f}s; rules fire on {contra.sum()}", file=sys.stderr)
+    report, t_correct = cross_validate(X, names, items, contra)
+    print_report(report)
+    print(f"out-of-fold best threshold for 'correct': {t_correct:.3f} (shipped: 0.5)")
     if not args.report_only:
         model = fit_hgb(X, np.array([it["y"] for it in items]))
-        args.out.write_text(json.dumps(dump_model(model, names), separators=(",", ":")))
+        data = dump_model(model, names)
+        data["thresholds"] = {"correct": 0.5, "partial": round(0.5 * PARTIAL_FRACTION, 3)}
+        args.out.write_text(json.dumps(data, separators=(",", ":")))
         print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB)")
+    if args.checks:
+        print(self_and_swap_checks(items, args.notes, g.Grader.load(args.out)))
     return 0
 
 

@@ -101,10 +101,12 @@ def read_notes_file(path: Path, name: str, max_bytes: int) -> tuple[str, str]:
     if size > max_bytes:
         raise NotesError(f"{name}: the file is {size:,} bytes, over the {max_bytes:,}-byte limit; not indexed")
     data = path.read_bytes()
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise NotesError(f"{name}: saved as UTF-16; save the file as UTF-8; not indexed")
     if b"\x00" in data[:8192]:
         raise NotesError(f"{name}: looks like a binary file (NUL bytes), not notes text; not indexed")
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a leading BOM would hide the first heading from markdown
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise NotesError(f"{name}:{line}: not valid UTF-8 (byte {e.start}); save the file as UTF-8") from e
@@ -143,8 +145,19 @@ class IndexStore:
         self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
 
     # ------------------------------------------------------------ reading
+    @property
+    def where(self) -> str:
+        return self.settings.chroma_url or str(Path(self.settings.home) / "chroma")
+
+    def _unavailable(self, what: str, e: Exception) -> IndexUnavailable:
+        hint = "; is the Chroma server running?" if self.settings.chroma_url else ""
+        return IndexUnavailable(f"The index at {self.where} {what} ({type(e).__name__}: {e}){hint}")
+
     def _file_state(self) -> dict[str, dict]:
-        got = self.collection.get(include=["metadatas"])
+        try:
+            got = self.collection.get(include=["metadatas"])
+        except Exception as e:
+            raise self._unavailable("cannot be read", e) from e
         state: dict[str, dict] = {}
         for pid, m in zip(got["ids"], got["metadatas"]):
             s = state.setdefault(m["file"], {"ids": set(), "hashes": set(), "n": set()})
@@ -157,12 +170,15 @@ class IndexStore:
         try:
             got = self.collection.get(include=["metadatas", "documents"])
         except Exception as e:
-            raise IndexUnavailable(f"The index cannot be read: {e}") from e
+            raise self._unavailable("cannot be read", e) from e
         out = [_from_record(d, m) for d, m in zip(got["documents"], got["metadatas"])]
         return sorted(out, key=lambda p: (p.file, p.start, p.end))
 
     def count(self) -> int:
-        return self.collection.count()
+        try:
+            return self.collection.count()
+        except Exception as e:
+            raise self._unavailable("did not answer", e) from e
 
     def query(self, embedding: list[float], k: int) -> list[tuple[str, float]]:
         """(passage id, cosine similarity) best first."""
@@ -172,12 +188,21 @@ class IndexStore:
         try:
             res = self.collection.query(query_embeddings=[embedding], n_results=min(k, n), include=["distances"])
         except Exception as e:
-            raise IndexUnavailable(f"The index did not answer: {e}") from e
+            raise self._unavailable("did not answer", e) from e
         return [(pid, 1.0 - float(d)) for pid, d in zip(res["ids"][0], res["distances"][0])]
 
     # ------------------------------------------------------------ writing
     def ingest(self, corpus: Path, only: Iterable[str] | None = None) -> IngestReport:
         """Bring the collection in line with the notes files under `corpus`."""
+        import httpx
+
+        try:
+            return self._ingest(corpus, only)
+        except (ConnectionError, TimeoutError, httpx.TransportError) as e:
+            # like a killed run: what was written stays consistent, and the next ingest finishes the job
+            raise self._unavailable("went away during ingest; run it again when it is back", e) from e
+
+    def _ingest(self, corpus: Path, only: Iterable[str] | None) -> IngestReport:
         report = IngestReport()
         files = list_notes(corpus)
         if only is not None:

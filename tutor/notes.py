@@ -17,8 +17,8 @@ from .types import ParsedFile, Passage
 
 # A bullet with its children stays one passage up to these sizes; a bigger one is split into
 # its children (its head line then goes into their section path), so passages stay a few lines.
-MAX_BULLET_LINES = 10
-MAX_BULLET_WORDS = 110
+MAX_BULLET_LINES = 14
+MAX_BULLET_WORDS = 160
 CAPTION_MAX_WORDS = 8  # a longer line above a table is prose, not the table's caption
 HEAD_PASSAGE_MIN_WORDS = 5  # the head of a split bullet is a passage of its own if it says something
 
@@ -30,9 +30,33 @@ _WS = re.compile(r"\s+")
 _CLOSING_HEADING = re.compile(r"\s+#+\s*$")
 
 
+# markdown-it stops reading a document (silently dropping the rest) once blocks nest deeper than
+# maxNesting (20 in the commonmark preset: about 9 levels of bullets). Raise it, and cap each line's
+# container prefix (indentation and `-`/`>`/`1.` markers) so that no input can reach the limit or
+# Python's recursion limit: bullets deeper than the cap are read as siblings at the cap's depth.
+MAX_NESTING = 200
+MAX_PREFIX_CHARS = 64
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the line breaks markdown-it (and Python's text mode) know
+_LAST_MARKER = re.compile(r"(?:>|[-*+]|\d{1,9}[.)])$")
+_CONTAINER_PREFIX = re.compile(r"(?:[ \t]*(?:>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t])))*[ \t]*")
+
+
 def _md() -> MarkdownIt:
     # html_block off: tables are cut out beforehand; stray tags are removed from inline text.
-    return MarkdownIt("commonmark", {"html": True})
+    return MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING})
+
+
+def _tame(line: str) -> str:
+    """The line with its container prefix cut to MAX_PREFIX_CHARS (same line count, same text)."""
+    m = _CONTAINER_PREFIX.match(line)
+    if m.end() <= MAX_PREFIX_CHARS:
+        return line
+    last = _LAST_MARKER.search(m.group().rstrip(" \t")[-10:])  # the innermost marker: a deep bullet stays one
+    marker = (last.group() + " ") if last else ""
+    head = line[: MAX_PREFIX_CHARS - len(marker)]
+    if head and head[-1] not in " \t":
+        head = head.rstrip("-*+>0123456789.)") + " "
+    return head + marker + line[m.end() :]
 
 
 _PUNCT_SPACE = re.compile(r"\s+([),.;:!?])|([(])\s+")
@@ -97,6 +121,18 @@ def _cell_text(cell: Tag) -> tuple[str, list[str]]:
     return clean(cell.get_text(" ")), []
 
 
+def _unnest_cells(table: Tag) -> None:
+    """html.parser does not close `<td>`/`<tr>` implicitly as browsers do, so `<td>a<td>b` nests the
+    second cell (and any later row) inside the first; move each such cell or row out to where HTML puts it."""
+    for tag in table.find_all(["tr", "td", "th"]):
+        host = tag.find_parent(["td", "th", "table"])
+        if host is None or host.name == "table":
+            continue
+        target = host if tag.name != "tr" else host.find_parent("tr")
+        if target is not None:
+            target.insert_after(tag.extract())
+
+
 def _own_rows(table: Tag) -> list[Tag]:
     return [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
 
@@ -121,6 +157,7 @@ def table_passages(
     table = soup.find("table")
     if table is None:
         return []
+    _unnest_cells(table)
     rows = _own_rows(table)
     headers: list[str] = []
     out: list[Passage] = []
@@ -283,12 +320,12 @@ def _caption_for(region: _TableRegion, lines: list[str], items_by_line: dict[int
 
 def parse_notes(file: str, text: str) -> ParsedFile:
     """Split one notes file into passages with exact 1-based line spans and section paths."""
-    lines = text.split("\n")
+    lines = _LINE_BREAK.split(text)
     if lines and lines[-1] == "":
         lines.pop()
     warnings: list[str] = []
     regions = find_tables(lines)
-    masked = list(lines)
+    masked = [_tame(ln) for ln in lines]
     for r in regions:
         if not r.closed:
             warnings.append(f"{file}:{r.start}: <table> is never closed; read it up to line {r.end}")

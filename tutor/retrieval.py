@@ -9,6 +9,7 @@ from typing import Callable
 import bm25s
 import numpy as np
 
+from . import rerank
 from .config import RetrievalSettings
 from .text import content_terms, words
 from .types import Passage, Retrieval, ScoredPassage
@@ -47,13 +48,29 @@ def shape_query(question: str, history: list[str]) -> str:
     return question
 
 
+_CAPS_RUN = re.compile(r"\b(?:[A-Z][a-z]+[ -]){1,3}[A-Z][a-z]+s?\b")
+
+
+def acronyms(text: str) -> list[str]:
+    """'Application Load Balancer' → 'alb': learners abbreviate what their notes spell out."""
+    out = []
+    for m in _CAPS_RUN.finditer(text):
+        parts = re.split(r"[ -]", m.group())
+        out.append("".join(w[0] for w in parts).lower())
+    return out
+
+
+def passage_terms(p: Passage) -> list[str]:
+    return content_terms(p.embed_text) + acronyms(f"{p.title} {p.section_path}")
+
+
 class BM25Index:
     """bm25s over the passages' stemmed content terms (same tokenizer as the composer)."""
 
     def __init__(self, passages: list[Passage]):
         self.ids = [p.id for p in passages]
         self.vocab: dict[str, int] = {}
-        docs = [content_terms(p.embed_text) or ["_empty_"] for p in passages]
+        docs = [passage_terms(p) or ["_empty_"] for p in passages]
         for d in docs:
             for t in set(d):
                 self.vocab[t] = self.vocab.get(t, 0) + 1
@@ -82,26 +99,42 @@ class Retriever:
     embed_query: QueryEmbedder
     dense_search: DenseSearch
     settings: RetrievalSettings
+    terms: dict[str, "rerank.PassageTerms"]
 
     @classmethod
     def build(cls, passages: list[Passage], embed_query, dense_search, settings) -> "Retriever":
-        return cls({p.id: p for p in passages}, BM25Index(passages), embed_query, dense_search, settings)
+        terms = {p.id: rerank.passage_terms_of(p, acronyms(f"{p.title} {p.section_path}")) for p in passages}
+        return cls({p.id: p for p in passages}, BM25Index(passages), embed_query, dense_search, settings, terms)
+
+    def candidates(self, query: str) -> list[tuple[ScoredPassage, dict]]:
+        """Fused candidates with their rerank features, in fused order."""
+        s = self.settings
+        dense = [(pid, sc) for pid, sc in self.dense_search(self.embed_query(query), s.candidates) if pid in self.passages]
+        q_terms = content_terms(query)
+        lexical = self.bm25.search(q_terms, s.candidates)
+        fused = rrf_fuse(
+            [[pid for pid, _ in dense], [pid for pid, _ in lexical]], [s.dense_weight, s.lexical_weight], s.rrf_k
+        )
+        d_rank = {pid: i for i, (pid, _) in enumerate(dense)}
+        l_rank = {pid: i for i, (pid, _) in enumerate(lexical)}
+        dmap, lmap = dict(dense), dict(lexical)
+        max_lex = max(lmap.values(), default=0.0)
+        qset = set(q_terms)
+        out = []
+        for f_rank, pid in enumerate(sorted(fused, key=lambda p: -fused[p])[: s.candidates]):
+            feats = rerank.features(qset, self.bm25.idf, self.terms[pid], dmap.get(pid), d_rank.get(pid),
+                                    lmap.get(pid), l_rank.get(pid), max_lex, f_rank)
+            out.append((ScoredPassage(self.passages[pid], fused[pid], dmap.get(pid), lmap.get(pid)), feats))
+        return out
 
     def retrieve(self, question: str, history: list[str] | None = None, k: int | None = None) -> Retrieval:
         history = history or []
         query = shape_query(question, history)
-        s = self.settings
-        k = k or s.top_k
-        dense = self.dense_search(self.embed_query(query), s.candidates)
-        terms = content_terms(query)
-        lexical = self.bm25.search(terms, s.candidates)
-        dense = [(pid, sc) for pid, sc in dense if pid in self.passages]
-        fused = rrf_fuse(
-            [[pid for pid, _ in dense], [pid for pid, _ in lexical]], [s.dense_weight, s.lexical_weight], s.rrf_k
-        )
-        dmap, lmap = dict(dense), dict(lexical)
-        ranked = sorted(fused, key=lambda pid: -fused[pid])[:k]
-        results = [ScoredPassage(self.passages[pid], fused[pid], dmap.get(pid), lmap.get(pid)) for pid in ranked]
+        k = k or self.settings.top_k
+        cands = self.candidates(query)
+        for sp, feats in cands:
+            sp.score = rerank.score(feats)
+        results = [sp for sp, _ in sorted(cands, key=lambda c: -c[0].score)][:k]
         return Retrieval(query, results, self.support(question, query, results))
 
     def coverage(self, text: str) -> float:

@@ -1,6 +1,7 @@
 """Tutor: the one object the CLI and the web UI call. It wires the stages; it holds no per-learner state."""
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from functools import cached_property
@@ -92,3 +93,53 @@ class Tutor:
         q = clean_question(question)
         retrieval = self.retrieve(q, history)
         return compose(q, retrieval, self.retriever, self.settings.answer, history or [], options)
+
+    # ------------------------------------------------------------ grading
+    @cached_property
+    def grader(self):
+        from .grading import Grader
+
+        return Grader.load()
+
+    def find_reference(self, question: str) -> tuple[str, "Citation | None"]:
+        """The notes' own answer to a question: the composed answer's text, cited to its best passage."""
+        from .types import Citation
+
+        ans = self.ask(question)
+        if ans.refused or not ans.citations:
+            return "", None
+        return re.sub(r"\s*\[\d+\]", "", ans.answer), Citation(1, ans.citations[0].passage)
+
+    def grade(self, question: str, answer: str, reference: str | None = None, key_points: list[str] | None = None):
+        """Grade a learner's free text; without a reference, the notes supply one."""
+        question = clean_question(question)
+        citation = None
+        if not (reference or "").strip():
+            reference, citation = self.find_reference(question)
+            if not reference:
+                raise QuestionError("Your notes don't cover this question, so there is no reference to grade against; paste one.")
+        return self.grader.grade(question, reference, answer or "", key_points=key_points, citation=citation)
+
+    # ------------------------------------------------------------ quiz and progress
+    @property
+    def bank(self):
+        """The question bank generated from the indexed passages (rebuilt after an ingest)."""
+        from .quiz import build_bank
+
+        r = self.retriever
+        if getattr(self, "_bank_for", None) is not r:
+            self._bank, self._bank_for = build_bank(list(r.passages.values())), r
+        return self._bank
+
+    @cached_property
+    def progress(self):
+        from .progress import ProgressStore
+
+        Path(self.settings.home).mkdir(parents=True, exist_ok=True)
+        return ProgressStore(self.settings.progress_db)
+
+    def start_quiz(self, learner: str, topics: list[str] | None = None, mode: str = "free", size: int = 10):
+        from .session import QuizSession
+
+        return QuizSession(self.bank, self.grader, self.progress, learner, topics=topics, mode=mode, size=size,
+                           max_hints=self.settings.quiz.max_hints)

@@ -145,3 +145,9 @@ class QuizItem:
     citation: Citation
     options: dict[str, str] | None = None  # for mcq: letter → text
     answer_letters: list[str] | None = None
+    # Added for the quiz (issue 4): what kind of question, where it sits, what it is about.
+    qtype: str = ""  # term | field | which | define | about | list | number | fill | acronym
+    group: str = ""  # topic group for mastery: section path without the row key, first two levels
+    subject: str = ""  # the row key, bullet head or term the question is about
+    siblings: list[str] = field(default_factory=list)  # references of sibling rows (for the grader)
+    sibling_names: list[str] = field(default_factory=list)  # keys of the sibling rows (for hints)

@@ -1,0 +1,127 @@
+"""TUTOR_CHROMA_URL: a real `chroma run` on a free loopback port; index and query through it; the
+server goes away mid-session (ask → a clear IndexUnavailable, not a traceback) and comes back (ask
+works again, nothing re-embedded)."""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tutor.errors import IndexUnavailable, TutorError
+from tutor.service import Tutor
+
+from conftest import make_settings
+
+CHROMA = Path(sys.executable).with_name("chroma")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ChromaServer:
+    """`chroma run` in the background; start() waits for its heartbeat, stop() ends it."""
+
+    def __init__(self, path: Path, port: int):
+        self.path, self.port, self.proc = path, port, None
+        self.url = f"http://127.0.0.1:{port}"
+
+    def start(self, timeout: float = 60) -> "ChromaServer":
+        log = open(self.path.parent / f"chroma-{self.port}.log", "ab")
+        self.proc = subprocess.Popen(
+            [str(CHROMA), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, (self.path.parent / f"chroma-{self.port}.log").read_text()[-2000:]
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError(f"chroma did not answer on {self.url} within {timeout}s")
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill() if kill else self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=20)
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    assert CHROMA.exists(), f"{CHROMA} is missing: the chromadb package installs it"
+    server = ChromaServer(tmp_path / "chroma-data", free_port()).start()
+    yield server
+    server.stop()
+
+
+def make_tutor(home: Path, corpus: Path, url: str, embedding) -> Tutor:
+    t = Tutor(make_settings(home, corpus, chroma_url=url))
+    t.__dict__["embedding"] = embedding  # the session's model: no second load
+    return t
+
+
+def test_index_and_query_through_a_chroma_server(tmp_path, corpus_copy, chroma_server, embedding):
+    t = make_tutor(tmp_path / "home", corpus_copy, chroma_server.url, embedding)
+    report = t.ingest()
+    assert not report.errors and report.passages > 100
+    assert not (tmp_path / "home" / "chroma").exists()  # nothing went to the embedded store
+
+    import chromadb
+
+    client = chromadb.HttpClient(host="127.0.0.1", port=chroma_server.port)
+    assert client.get_collection(t.settings.index.collection).count() == report.passages
+
+    ans = t.ask("How long are automated RDS backups kept at most?")
+    assert not ans.refused and ans.citations
+    assert "35" in ans.answer
+
+    # a second Tutor (another process, another learner's app) reuses the server's index
+    t2 = make_tutor(tmp_path / "home2", corpus_copy, chroma_server.url, embedding)
+    t2.settings.index.collection = t.settings.index.collection
+    again = t2.ingest()
+    assert again.embedded == 0 and again.unchanged == ["aws-notes.md"]
+
+
+def test_server_going_away_gives_a_clear_error_and_recovers(tmp_path, corpus_copy, chroma_server, embedding):
+    t = make_tutor(tmp_path / "home", corpus_copy, chroma_server.url, embedding)
+    t.ingest()
+    assert t.ask("What is Spot pricing?").citations
+
+    chroma_server.stop(kill=True)  # the server dies mid-session
+    for q in ("What is an S3 bucket policy?", "What does CloudFront do?"):
+        with pytest.raises(IndexUnavailable) as err:
+            t.ask(q)
+        msg = str(err.value)
+        assert chroma_server.url in msg or "index" in msg.lower(), msg
+        assert "Traceback" not in msg and len(msg) < 500, msg
+    with pytest.raises(IndexUnavailable):
+        t.ingest()
+
+    chroma_server.start()  # back on the same port, same data
+    ans = t.ask("What does CloudFront do?")
+    assert ans.citations and not ans.refused
+    assert t.ingest().embedded == 0
+
+
+def test_unreachable_server_at_start_is_a_clear_error(tmp_path, corpus_copy, embedding):
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    t = make_tutor(tmp_path / "home", corpus_copy, url, embedding)
+    with pytest.raises(TutorError) as err:
+        t.ingest()
+    assert url in str(err.value) or "index" in str(err.value).lower()
+    with pytest.raises(TutorError):
+        t.ask("What is S3?")

@@ -1,0 +1,163 @@
+"""The grader with the real MiniLM and the shipped model: what a learner would notice."""
+from __future__ import annotations
+
+import pytest
+
+from tutor.grading import (
+    GRADE_EMPTY,
+    GRADE_MATCHED,
+    GRADE_MISSING,
+    GRADE_NOT_ENGLISH,
+    GRADE_TRUNCATED,
+    MAX_ANSWER_CHARS,
+    Grader,
+    derive_key_points,
+)
+from tutor.types import Citation, Passage
+
+EC2_Q = "Which EC2 purchasing option lets you bid whatever price you want for spare instance capacity?"
+SPOT = "Spot: enables you to bid whatever price you want for instance capacity, for greater savings with flexible start and end times"
+SIBLINGS = [
+    "On Demand: pay a fixed rate by the hour (or by the second) with no commitment",
+    "Reserved: provides a capacity reservation and a significant discount on the hourly charge, 1 or 3 year terms",
+    "Dedicated Hosts: physical EC2 server dedicated for your use",
+]
+IAM_Q = "What does IAM give you?"
+IAM_REF = "Centralized control of your AWS account and granular permissions"
+IAM_KPS = ["Centralized control of your AWS account", "Granular permissions"]
+
+
+@pytest.fixture(scope="session")
+def grader() -> Grader:
+    return Grader.load()
+
+
+def test_reference_itself_is_correct(grader):
+    for q, ref in [(EC2_Q, SPOT), (IAM_Q, IAM_REF), ("What is a Spot instance?", "Spot")]:
+        g = grader.grade(q, ref, ref)
+        assert g.verdict == "correct", (ref, g)
+        assert g.score >= grader.t_correct
+        assert not g.contradictions
+
+
+def test_paraphrase_with_typos_is_correct(grader):
+    g = grader.grade(IAM_Q, IAM_REF, "centralised controll of the AWS acount, plus granular permisions")
+    assert g.verdict == "correct", g
+    g = grader.grade(
+        "How did you separate the salt from the water?",
+        "The water was evaporated, leaving the salt.",
+        "we let the water evaporate and the salt was left behind",
+    )
+    assert g.verdict == "correct", g
+
+
+def test_abbreviation_is_understood(grader):
+    g = grader.grade(
+        "What is S3 Infrequent Access for?",
+        "S3 Infrequent Access: for data that is accessed less frequently but requires rapid access when needed",
+        "IA is for data accessed less frequently that still needs rapid access",
+        key_points=["accessed less frequently", "rapid access when needed"],
+    )
+    assert g.verdict == "correct", g
+
+
+def test_negated_answer_is_incorrect(grader):
+    ref = "The water was evaporated, leaving the salt."
+    g = grader.grade("How did you separate the salt from the water?", ref, "The water was not evaporated, leaving the salt.")
+    assert g.verdict == "incorrect", g
+    assert g.contradictions and "not" in g.contradictions[0]
+    g = grader.grade(IAM_Q, IAM_REF, "IAM does not give centralized control of your AWS account and granular permissions")
+    assert g.verdict == "incorrect", g
+
+
+def test_wrong_number_is_incorrect(grader):
+    g = grader.grade("How long are deleted items kept?", "Deleted items are kept for 35 days", "they are kept for 5 days")
+    assert g.verdict == "incorrect", g
+    assert any("5" in c and "35" in c for c in g.contradictions)
+
+
+@pytest.mark.parametrize("answer, named", [("Reserved instances", "Reserved"), ("on demand", "On Demand")])
+def test_sibling_row_is_incorrect_and_named(grader, answer, named):
+    g = grader.grade(EC2_Q, SPOT, answer, siblings=SIBLINGS)
+    assert g.verdict == "incorrect", g
+    assert g.contradictions and named in g.contradictions[0] and "Spot" in g.contradictions[0]
+    assert named in g.feedback
+
+
+def test_sibling_reference_swapped_in_is_incorrect(grader):
+    for i, sib in enumerate(SIBLINGS):
+        others = [s for s in SIBLINGS if s != sib] + [SPOT]
+        g = grader.grade("What is this EC2 option?", sib, SPOT, siblings=others)
+        assert g.verdict == "incorrect", g
+        assert "Spot" in g.contradictions[0]
+
+
+def test_right_row_is_not_flagged_because_siblings_exist(grader):
+    g = grader.grade(EC2_Q, SPOT, "Spot instances, where you bid your own price", siblings=SIBLINGS)
+    assert g.verdict != "incorrect" and not g.contradictions, g
+
+
+def test_partial_answer_says_what_was_right_before_what_is_missing(grader):
+    g = grader.grade(IAM_Q, IAM_REF, "granular permissions", key_points=IAM_KPS)
+    assert g.verdict == "partial", g
+    assert g.matched == ["Granular permissions"]
+    assert g.missing == ["Centralized control of your AWS account"]
+    got = g.feedback.index(GRADE_MATCHED.split("{")[0])
+    miss = g.feedback.index(GRADE_MISSING.split("{")[0])
+    assert got < miss
+    assert g.feedback.index("Granular permissions") < g.feedback.index("Centralized control")
+
+
+def test_unrelated_answer_is_incorrect(grader):
+    g = grader.grade(IAM_Q, IAM_REF, "It stores objects in buckets across availability zones", key_points=IAM_KPS)
+    assert g.verdict == "incorrect", g
+    assert g.missing == IAM_KPS
+
+
+def test_empty_answer(grader):
+    for answer in ["", "   ", "?!", "<p></p>"]:
+        g = grader.grade(IAM_Q, IAM_REF, answer)
+        assert g.verdict == "incorrect" and g.score == 0.0
+        assert GRADE_EMPTY in g.feedback
+
+
+def test_very_long_answer_is_graded_and_says_so(grader):
+    g = grader.grade(IAM_Q, IAM_REF, "lorem ipsum dolor " * 600)  # ~10,800 characters
+    assert g.verdict == "incorrect"
+    assert GRADE_TRUNCATED.format(n=MAX_ANSWER_CHARS) in g.feedback
+    g = grader.grade(IAM_Q, IAM_REF, "x" * 10_000)
+    assert g.verdict == "incorrect"
+
+
+def test_non_english_answer(grader):
+    for answer in ["Contrôle centralisé de votre compte et des permissions granulaires pour les utilisateurs", "集中控制"]:
+        g = grader.grade(IAM_Q, IAM_REF, answer)
+        assert g.verdict == "incorrect", g
+        assert GRADE_NOT_ENGLISH in g.feedback
+
+
+def test_html_answer_is_read_as_text(grader):
+    g = grader.grade(IAM_Q, IAM_REF, "<p><strong>Centralized control</strong> of your AWS account &amp; granular permissions</p>")
+    assert g.verdict == "correct", g
+    g = grader.grade(IAM_Q, IAM_REF, "<script>alert('x')</script>")
+    assert g.verdict == "incorrect"
+
+
+def test_grading_is_deterministic(grader):
+    answers = ["granular permissions", "Reserved", "centralized control of the account and fine-grained permissions"]
+    first = [grader.grade(IAM_Q, IAM_REF, a, siblings=SIBLINGS).to_dict() for a in answers]
+    again = [grader.grade(IAM_Q, IAM_REF, a, siblings=SIBLINGS).to_dict() for a in answers]
+    assert first == again
+
+
+def test_citation_is_carried_and_named(grader):
+    passage = Passage("aws-notes.md", 3, 16, ("IAM",), "bullet", IAM_REF)
+    g = grader.grade(IAM_Q, IAM_REF, "granular permissions", key_points=IAM_KPS, citation=Citation(1, passage))
+    assert g.citation is not None and g.citation.passage is passage
+    assert "aws-notes.md › IAM" in g.feedback
+    assert g.to_dict()["citation"]["lines"] == [3, 16]
+
+
+def test_derived_key_points_are_content_phrases():
+    assert derive_key_points("The water was evaporated, leaving the salt.") == ["The water was evaporated", "leaving the salt"]
+    assert derive_key_points("Spot: bid whatever price you want") == ["Spot", "bid whatever price you want"]

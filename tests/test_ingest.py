@@ -1,0 +1,172 @@
+"""Incremental ingest with the real model and a real Chroma (embedded, or the server under
+TUTOR_CHROMA_URL): unchanged files are not embedded again, changed files replace their passages,
+deleted files lose theirs, and bad files are named one by one while the rest is indexed."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tutor.errors import QuestionError
+from tutor.index import list_notes, read_notes_file
+from tutor.notes import parse_notes
+from tutor.service import Tutor
+
+from conftest import ROOT, make_settings
+
+SMALL = """#### Caching ####
+- What is ElastiCache?
+  - A managed in-memory cache: Redis or Memcached
+- TTL decides how long a cached item lives
+<table>
+<tr><th>Engine</th><th>Use</th></tr>
+<tr><td>Redis</td><td>persistence, replication, sorted sets</td></tr>
+<tr><td>Memcached</td><td>simple multi-threaded cache</td></tr>
+</table>
+"""
+
+
+class CountingEmbedder:
+    """The real embedding model, counting calls and texts."""
+
+    def __init__(self, embedding):
+        self.embedding, self.calls, self.texts = embedding, 0, 0
+
+    def __call__(self, texts: list[str]) -> list[list[float]]:
+        self.calls += 1
+        self.texts += len(texts)
+        return self.embedding.get_text_embedding_batch(texts)
+
+
+def make_tutor(home, corpus, embedding) -> tuple[Tutor, CountingEmbedder]:
+    t = Tutor(make_settings(home, corpus))
+    counter = CountingEmbedder(embedding)
+    t.embed_texts = counter  # the store is built on first use with this embedder
+    t.__dict__["embedding"] = embedding  # queries share the session's model
+    return t, counter
+
+
+def assert_consistent(t: Tutor, corpus, keep: dict[str, set[str]] | None = None) -> None:
+    """The collection holds exactly the passages the readable files parse into (plus kept ones)."""
+    want: dict[str, tuple] = {}
+    for name, path in list_notes(corpus).items():
+        try:
+            text, fhash = read_notes_file(path, name, t.settings.index.max_file_bytes)
+        except Exception:
+            continue
+        ps = parse_notes(name, text).passages
+        want.update({p.id: (name, fhash, len(ps), p.text) for p in ps})
+    got = t.store.collection.get(include=["metadatas", "documents"])
+    have = {
+        pid: (m["file"], m["file_hash"], m["n_passages"], d)
+        for pid, m, d in zip(got["ids"], got["metadatas"], got["documents"])
+    }
+    kept = set().union(*(keep or {}).values())
+    assert len(got["ids"]) == len(have)
+    assert set(have) - kept == set(want), (sorted(set(want) - set(have))[:5], sorted(set(have) - set(want) - kept)[:5])
+    assert all(have[pid] == want[pid] for pid in want)
+
+
+@pytest.fixture
+def corpus2(corpus_copy):
+    (corpus_copy / "caching.md").write_text(SMALL, encoding="utf-8")
+    return corpus_copy
+
+
+def test_second_ingest_embeds_nothing(tmp_path, corpus2, embedding):
+    t, counter = make_tutor(tmp_path / "h", corpus2, embedding)
+    first = t.ingest()
+    assert sorted(first.indexed) == ["aws-notes.md", "caching.md"] and not first.errors
+    assert counter.calls > 0 and counter.texts == first.embedded == first.passages
+    assert_consistent(t, corpus2)
+
+    t2, counter2 = make_tutor(tmp_path / "h", corpus2, embedding)  # a new process would look like this
+    second = t2.ingest()
+    assert counter2.calls == 0 and second.embedded == 0
+    assert sorted(second.unchanged) == ["aws-notes.md", "caching.md"] and not second.indexed
+    assert second.passages == first.passages
+    top = [r.passage.file for r in t2.retrieve("Which cache engine supports sorted sets?").results[:5]]
+    assert "caching.md" in top, top
+
+
+def test_changed_file_replaces_its_passages_and_deleted_file_loses_them(tmp_path, corpus2, embedding):
+    t, counter = make_tutor(tmp_path / "h", corpus2, embedding)
+    t.ingest()
+    before = {p.id: p for p in t.passages() if p.file == "caching.md"}
+    counter.calls = counter.texts = 0
+
+    changed = SMALL.replace("simple multi-threaded cache", "simple multi-threaded cache, no persistence")
+    (corpus2 / "caching.md").write_text(changed, encoding="utf-8")
+    report = t.ingest()
+    assert report.indexed == ["caching.md"] and report.unchanged == ["aws-notes.md"]
+    after = {p.id: p for p in t.passages() if p.file == "caching.md"}
+    new_ids = set(after) - set(before)
+    assert len(new_ids) == 1 and counter.texts == report.embedded == 1  # only the edited row is embedded
+    assert not any("no persistence" in p.text for p in before.values())
+    assert any("no persistence" in after[i].text for i in new_ids)
+    assert_consistent(t, corpus2)
+
+    (corpus2 / "caching.md").unlink()
+    report = t.ingest()
+    assert report.removed == ["caching.md"] and counter.texts == 1
+    assert not any(p.file == "caching.md" for p in t.passages())
+    assert_consistent(t, corpus2)
+
+
+def test_bad_files_are_named_and_the_rest_is_indexed(tmp_path, corpus2, embedding):
+    t, _ = make_tutor(tmp_path / "h", corpus2, embedding)
+    t.ingest()
+    old_caching = {p.id for p in t.passages() if p.file == "caching.md"}
+    limit = t.settings.index.max_file_bytes
+
+    (corpus2 / "latin1.md").write_bytes("# Café\n- naïve entry\n".encode("latin-1"))
+    (corpus2 / "binary.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00")
+    (corpus2 / "empty.md").write_bytes(b"")
+    (corpus2 / "huge.md").write_bytes(b"- filler line\n" * (limit // 14 + 10))
+    (corpus2 / "unclosed.md").write_text(
+        "#### Queues ####\n- SQS types\n<table><tr><th>Type</th><th>Order</th>\n"
+        "<tr><td>Standard<td>best effort\n<tr><td>FIFO</td><td>exactly once, in order\n\n"
+        "- Visibility timeout hides a message while it is processed\n",
+        encoding="utf-8",
+    )
+    (corpus2 / "caching.md").write_bytes(SMALL.encode("utf-8") + b"\n- caf\xe9 line\n")  # was good, now bad
+
+    report = t.ingest()
+    by_file = {m.split(":")[0]: m for m in report.errors}
+    assert sorted(by_file) == ["binary.md", "caching.md", "empty.md", "huge.md", "latin1.md"], report.errors
+    assert "not valid UTF-8" in by_file["latin1.md"] and by_file["latin1.md"].startswith("latin1.md:1:")
+    assert "binary" in by_file["binary.md"]
+    assert "empty" in by_file["empty.md"]
+    assert "limit" in by_file["huge.md"]
+    assert any(w.startswith("unclosed.md:3:") and "never closed" in w for w in report.warnings), report.warnings
+    assert any(w.startswith("caching.md") and "kept" in w for w in report.warnings), report.warnings
+    assert sorted(report.indexed) == ["unclosed.md"] and report.unchanged == ["aws-notes.md"]
+
+    files = {p.file for p in t.passages()}
+    assert files == {"aws-notes.md", "caching.md", "unclosed.md"}
+    rows = [p for p in t.passages() if p.file == "unclosed.md" and p.kind == "table_row"]
+    assert {p.title for p in rows} >= {"Standard", "FIFO"}
+    assert {p.id for p in t.passages() if p.file == "caching.md"} == old_caching  # old passages kept
+    assert_consistent(t, corpus2, keep={"caching.md": old_caching})
+    assert "Visibility timeout" in t.ask("What does the visibility timeout do?").answer
+
+
+def test_empty_question_is_a_clear_error_not_a_traceback(tutor):
+    for q in ("", "   ", "\n\t"):
+        with pytest.raises(QuestionError, match="empty"):
+            tutor.ask(q)
+        with pytest.raises(QuestionError):
+            tutor.retrieve(q)
+
+
+def test_cli_empty_question_exits_non_zero_without_traceback(tmp_path, corpus_copy):
+    env = dict(os.environ, TUTOR_CORPUS=str(corpus_copy), TUTOR_HOME=str(tmp_path / "cli-home"), HF_HUB_OFFLINE="1")
+    env["TUTOR_INDEX__COLLECTION"] = f"cli{abs(hash(str(tmp_path))) % 10**9}"  # apart on a shared server
+    exe = [sys.executable, "-m", "tutor.cli"]
+    for q in ("", "   "):
+        proc = subprocess.run([*exe, "ask", q], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode != 0
+        assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+        assert "error:" in proc.stderr and "question is empty" in proc.stderr, proc.stderr[-2000:]

@@ -1,0 +1,194 @@
+"""Question bank: generated from structure, covers every topic, answerable, no duplicates, exportable."""
+from __future__ import annotations
+
+import json
+import re
+from argparse import Namespace
+from pathlib import Path
+
+import pytest
+
+from tutor.notes import parse_notes
+from tutor.quiz import _norm_q, answer_terms, build_bank, export_bank, terms, topic_group
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+# The 13 topics of the AWS notes, as a learner would name them (the test knows the file; the code does not).
+AWS_TOPICS = {
+    "IAM": r"Identity Access Management",
+    "EC2 pricing": r"EC2 Option",
+    "instance types": r"EC2 Instance Types",
+    "EBS": r"\bEBS\b",
+    "SSH": r"\bSSH\b",
+    "load balancers": r"Load Balancer",
+    "Route 53": r"Route 53",
+    "RDS": r"\bRDS\b|Relational Database",
+    "ElastiCache": r"(?i)elasticache",
+    "S3": r"^S3\b",
+    "CloudFront": r"CloudFront|\bCDN\b",
+    "Lambda": r"Lambda",
+    "API Gateway, Step Functions, X-Ray": r"API Gateway",
+}
+
+OTHER_NOTES = """# Cell biology
+
+* Mitochondria is the powerhouse of the cell
+* Organelles
+<table>
+  <tr><th>Organelle</th><th>Function</th></tr>
+  <tr><td>Nucleus</td><td>Holds the genetic material of the cell</td></tr>
+  <tr><td>Ribosome</td><td>Builds proteins from amino acids</td></tr>
+  <tr><td>Golgi apparatus</td><td>Packages and ships proteins</td></tr>
+</table>
+
+* Stages of mitosis:
+  * Prophase
+  * Metaphase
+  * Anaphase
+  * Telophase
+* A human cell has 46 chromosomes in 23 pairs
+"""
+
+
+@pytest.fixture(scope="module")
+def passages():
+    return parse_notes("aws-notes.md", (CORPUS / "aws-notes.md").read_text(encoding="utf-8")).passages
+
+
+@pytest.fixture(scope="module")
+def bank(passages):
+    return build_bank(passages)
+
+
+def _free(bank):
+    return [it for it in bank if it.kind == "free"]
+
+
+def test_every_aws_topic_yields_questions(bank):
+    counts = {name: 0 for name in AWS_TOPICS}
+    for it in _free(bank):
+        text = f"{it.topic}\n{it.citation.passage.text}"
+        for name, pat in AWS_TOPICS.items():
+            if re.search(pat, it.topic) or re.search(pat, text, re.M):
+                counts[name] += 1
+    assert all(n >= 1 for n in counts.values()), counts
+
+
+def test_every_topic_group_of_the_notes_yields_questions(passages, bank):
+    groups = {topic_group(p) for p in passages if len(terms(p.text)) >= 3 and "://" not in p.text}
+    covered = {it.group for it in _free(bank)}
+    assert groups - covered == set()
+
+
+def test_every_question_kind_is_generated(bank):
+    kinds = {it.qtype for it in _free(bank)}
+    assert {"term", "which", "field", "define", "list", "number", "fill", "acronym"} <= kinds
+
+
+def test_questions_are_answerable_from_their_cited_passage(bank):
+    for it in bank:
+        p = it.citation.passage
+        source = terms(f"{p.section_path} {p.text}")
+        assert terms(it.reference) <= source | terms(it.question), (it.question, it.reference)
+        assert it.passage_id == p.id
+        assert answer_terms(it), it.question  # the question does not already contain its answer
+
+
+def test_no_duplicate_questions_or_ids(bank):
+    assert len({it.id for it in bank}) == len(bank)
+    for kind in ("free", "mcq"):
+        qs = [_norm_q(it.question) for it in bank if it.kind == kind]
+        assert len(qs) == len(set(qs))
+
+
+def test_questions_read_as_english(bank):
+    for it in bank:
+        q = it.question
+        assert q[0].isupper() and q.endswith("?"), q
+        assert "??" not in q and "  " not in q and "(?" not in q, q
+        assert q.count('"') % 2 == 0, q
+        assert len(q.split()) <= 80, q
+
+
+def test_table_rows_give_what_and_which_questions(bank):
+    spot = [it for it in _free(bank) if it.subject == "Spot"]
+    assert {it.qtype for it in spot} >= {"term", "which"}
+    which = next(it for it in spot if it.qtype == "which")
+    assert which.reference == "Spot" and "Spot" not in which.question
+    assert set(which.siblings) == {"On Demand", "Reserved", "Dedicated Hosts"}
+
+
+def test_numbers_from_the_notes_become_questions(bank):
+    refs = {it.reference for it in bank if it.qtype == "number"}
+    assert any("35 days" in r for r in refs)
+    assert any(r.startswith("5 copies") for r in refs)
+    assert any("3500" in r for r in refs)
+
+
+def test_list_membership_questions(bank):
+    langs = next(it for it in bank if it.qtype == "list" and "languages" in it.question)
+    assert langs.key_points == ["Java", "Go", "Node.js", "Python", "Ruby", ".Net"]
+    engines = next(it for it in bank if it.qtype == "list" and "engines" in it.question)
+    assert engines.key_points == ["Memcached", "Redis"]
+
+
+def test_mcq_distractors_are_sibling_rows_and_the_answer_is_the_items_own(passages, bank):
+    rows = [p for p in passages if p.kind == "table_row"]
+    mcq = [it for it in bank if it.kind == "mcq"]
+    assert len(mcq) >= 40
+    for it in mcq:
+        assert it.options and it.answer_letters and len(it.options) >= 2
+        assert [it.options[L] for L in it.answer_letters] == [it.reference]
+        p = it.citation.passage
+        table = [r for r in rows if r.section[:-1] == p.section[:-1] and r.file == p.file and r.id != p.id]
+        if it.qtype == "which":
+            sibling_keys = {re.sub(r"\s*\([^()]*\)", "", r.title).strip() for r in table}
+            for L, text in it.options.items():
+                if L not in it.answer_letters:
+                    assert text in sibling_keys, (it.question, text)
+    letters = [it.answer_letters[0] for it in mcq]
+    assert len(set(letters)) >= 3  # the right answer is not always in the same place
+
+
+def test_bank_is_deterministic(passages, bank):
+    again = build_bank(list(reversed(passages)))
+    assert [it.id for it in again] == [it.id for it in bank]
+    assert [it.question for it in again] == [it.question for it in bank]
+
+
+def test_other_notes_get_questions_from_their_structure():
+    pf = parse_notes("bio.md", OTHER_NOTES)
+    bank = build_bank(pf.passages)
+    by = {}
+    for it in bank:
+        by.setdefault(it.qtype, []).append(it)
+    assert {"term", "which", "list", "number", "define"} <= set(by)
+    which = next(it for it in by["which"] if it.kind == "mcq" and it.reference == "Ribosome")
+    assert set(which.options.values()) == {"Ribosome", "Nucleus", "Golgi apparatus"}
+    mitosis = next(it for it in by["list"] if "mitosis" in it.question)
+    assert mitosis.key_points == ["Prophase", "Metaphase", "Anaphase", "Telophase"]
+    assert any("46" in it.reference for it in by["number"])
+
+
+def test_export_writes_grade_cases(tmp_path, bank):
+    path = tmp_path / "bank.jsonl"
+    n = export_bank(bank, path)
+    cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert n == len(cases) == len(_free(bank))
+    for c in cases:
+        assert c["kind"] == "grade" and c["label"] == "correct" and c["answer"] == c["reference"]
+        assert c["id"] and c["question"] and c["reference"]
+
+
+def test_tutor_quiz_export_prints_counts_per_topic(tutor, tmp_path, capsys):
+    import io
+
+    from tutor.quiz_cli import run_quiz
+
+    out = io.StringIO()
+    path = tmp_path / "cases.jsonl"
+    rc = run_quiz(tutor, Namespace(learner="x", topic=[], mcq=False, count=10, export=path), stdout=out)
+    assert rc == 0
+    text = out.getvalue()
+    assert "Questions per topic group" in text and "EC2 › EC2 Option" in text
+    assert len(path.read_text(encoding="utf-8").splitlines()) == len(_free(tutor.bank))

@@ -1,0 +1,186 @@
+"""Socratic session: hints in order without the answer, partial feedback, why, mcq, a scripted `tutor quiz`."""
+from __future__ import annotations
+
+import io
+from argparse import Namespace
+
+import pytest
+
+from tutor import session as S
+from tutor.progress import ProgressStore
+from tutor.quiz import answer_terms, terms
+from tutor.quiz_cli import AFTER, PROMPT, run_quiz
+from tutor.session import QuizSession, hints_for
+
+
+@pytest.fixture(scope="module")
+def bank(tutor):
+    return tutor.bank
+
+
+@pytest.fixture
+def store(tmp_path):
+    return ProgressStore(tmp_path / "p.sqlite3")
+
+
+def _one(tutor, store, item, learner="sam", mode="free"):
+    s = QuizSession([item], tutor.grader, store, learner, mode=mode, size=1)
+    assert s.next_question() is item
+    return s
+
+
+def _find(bank, pred):
+    return next(it for it in bank if pred(it))
+
+
+def test_no_hint_contains_the_answers_key_terms_over_the_whole_bank(bank):
+    assert len(bank) > 100
+    for item in bank:
+        hints = hints_for(item)
+        assert len(hints) == 3
+        banned = answer_terms(item)
+        for h in hints:
+            assert not (terms(h) & banned), (item.question, item.reference, h)
+        assert hints[0].startswith(S.HINT_TOPIC.split("{")[0])
+        assert hints[2].startswith(S.HINT_CLOZE.split("{")[0])
+
+
+def test_hints_come_in_order_then_the_reveal_with_citation(tutor, store, bank):
+    item = _find(bank, lambda it: it.kind == "free" and it.subject == "Spot" and it.qtype == "which")
+    s = _one(tutor, store, item)
+    expected = hints_for(item)
+    banned = answer_terms(item)
+    seen = []
+    for k in range(3):
+        turn = s.answer("Reserved")
+        assert not turn.finished_item and turn.hint == expected[k] and s.hints_used == k + 1
+        assert f"Hint {k + 1}/3" in turn.message
+        assert not (terms(turn.message) & banned), turn.message  # nothing gives the answer away before the reveal
+        seen.append(turn.hint)
+    assert seen[1].startswith("Which one has the") or seen[1].startswith("It is not")
+    final = s.answer("Reserved")
+    assert final.finished_item and final.revealed and final.citation is item.citation
+    assert "Spot" in final.message and "aws-notes.md:" in final.message
+    assert s.done and s.next_question() is None
+    assert store.attempts("sam")[0]["verdict"] == "revealed"
+
+
+def test_partial_answer_hears_what_it_got_right_before_what_is_missing(tutor, store, bank):
+    item = _find(bank, lambda it: it.qtype == "list" and "languages" in it.question)
+    s = _one(tutor, store, item)
+    turn = s.answer("Java and Python")
+    assert turn.grade.verdict == "partial"
+    assert turn.message.index(S.RIGHT.split("{")[0]) < turn.message.index(S.MISSING.split("{")[0])
+    assert "Ruby" not in turn.message and turn.hint
+
+
+def test_right_answer_finishes_and_why_shows_the_cited_passage(tutor, store, bank):
+    item = _find(bank, lambda it: it.kind == "free" and it.qtype == "number" and "35 days" in it.reference)
+    s = _one(tutor, store, item)
+    turn = s.handle("between 1 and 35 days")
+    assert turn.grade.verdict == "correct" and turn.finished_item and not turn.revealed
+    why = s.why()
+    assert item.citation.passage.text in why.message and "lines" in why.message
+    assert store.attempts("sam")[0]["verdict"] == "correct"
+
+
+def test_commands_idk_skip_and_why_before_answering(tutor, store, bank):
+    free = [it for it in bank if it.kind == "free"]
+    s = QuizSession(free, tutor.grader, store, "cmd", size=3)
+    s.next_question()
+    t = s.handle("I don't know")
+    assert t.revealed and t.finished_item and s.current.reference in t.message
+    s.next_question()
+    assert s.handle("skip").message == S.SKIPPED
+    s.next_question()
+    t = s.handle("why?")
+    assert t.revealed and s.current.citation.passage.text in t.message
+    assert [r["verdict"] for r in store.attempts("cmd")] == ["revealed", "skipped", "revealed"]
+
+
+def test_mcq_takes_letters_and_hints_eliminate(tutor, store, bank):
+    item = _find(bank, lambda it: it.kind == "mcq" and it.qtype == "which")
+    s = _one(tutor, store, item, mode="mcq")
+    right = item.answer_letters[0]
+    wrong = next(L for L in item.options if L != right)
+    assert s.answer("what?").message.startswith("Type the letter")
+    t = s.answer(wrong.lower())
+    assert t.grade.verdict == "incorrect" and t.hint and not t.finished_item
+    t = s.hint()
+    assert t.hint.startswith("It is not") and right not in t.hint.replace("It is not", "")
+    t = s.answer(f"{right})")
+    assert t.grade.verdict == "correct" and t.finished_item
+
+
+@pytest.mark.parametrize("answer", ["", "   ", "x" * 10_000, "这是一个关于云计算的答案", "Это ответ",
+                                    "<script>alert('x')</script><b>fixed rate</b> &amp; no commitment"])
+def test_odd_answers_are_graded_safely(tutor, store, bank, answer):
+    item = _find(bank, lambda it: it.kind == "free" and it.subject == "On Demand" and it.qtype == "term")
+    s = _one(tutor, store, item)
+    turn = s.answer(answer)
+    assert turn.grade is not None and turn.message
+    assert "<script>" not in turn.message
+    assert 0.0 <= turn.grade.score <= 1.0
+
+
+class ScriptedLearner:
+    """Plays a learner on stdin: reads what `tutor quiz` printed and answers the current question."""
+
+    def __init__(self, bank, out: io.StringIO, plan: list[list[str]]):
+        self.by_question = {it.question: it for it in bank if it.kind == "free"}
+        self.out, self.plan, self.q = out, plan, -1
+        self.actions: list[str] = []
+
+    def _current(self):
+        text = self.out.getvalue()
+        return max((text.rfind("\n" + q + "\n"), it) for q, it in self.by_question.items())[1]
+
+    def readline(self) -> str:
+        text = self.out.getvalue()
+        if text.endswith(AFTER):
+            return "why\n" if self.q == 1 else "\n"
+        assert text.endswith(PROMPT)
+        item = self._current()
+        if not self.actions:
+            self.q += 1
+            self.actions = list(self.plan[self.q])
+        act = self.actions.pop(0) if self.actions else "idk"
+        line = {"RIGHT": item.reference, "PARTIAL": (item.key_points or [item.reference])[0],
+                "WRONG": "bananas grow on trees in warm places", "EMPTY": ""}.get(act, act)
+        return line + "\n"
+
+
+def test_scripted_ten_question_session_through_tutor_quiz(tutor, bank):
+    plan = [["RIGHT"], ["PARTIAL", "idk"], ["WRONG", "hint", "WRONG", "RIGHT"], ["EMPTY", "hint", "hint", "idk"],
+            ["skip"], ["RIGHT"], ["why"], ["WRONG", "WRONG", "WRONG", "WRONG"], ["I don't know"], ["RIGHT"]]
+    out = io.StringIO()
+    learner = ScriptedLearner(bank, out, plan)
+    args = Namespace(learner="Scripted Learner", topic=[], mcq=False, count=10, export=None)
+    assert run_quiz(tutor, args, stdin=learner, stdout=out) == 0
+    text = out.getvalue()
+    assert text.count("[") >= 10 and "[10/10]" in text
+    assert text.index("Hint 1/3") < text.index("Hint 2/3") < text.index("Hint 3/3")
+    assert "Correct." in text and "From your notes" in text and "Session over:" in text
+    rows = tutor.progress.attempts("scripted learner")
+    assert len(rows) == 10
+    verdicts = {r["verdict"] for r in rows}
+    assert {"correct", "revealed", "skipped"} <= verdicts
+    assert any(r["hints_used"] >= 2 for r in rows)
+    assert tutor.progress.mastery("Scripted Learner")
+
+
+def test_two_sessions_keep_their_own_state(tutor, bank, store):
+    a = tutor.start_quiz("ann", size=2)
+    b = tutor.start_quiz("ben", size=2)
+    qa, qb = a.next_question(), b.next_question()
+    a.hint()
+    assert a.hints_used == 1 and b.hints_used == 0
+    assert a.current is qa and b.current is qb
+
+
+def test_topic_filter_keeps_to_the_topic(tutor):
+    s = tutor.start_quiz("tina", topics=["Lambda"], size=5)
+    for _ in range(5):
+        it = s.next_question()
+        assert "lambda" in f"{it.topic} {it.group}".lower()
+        s.skip()

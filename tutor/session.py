@@ -1,0 +1,333 @@
+"""A Socratic quiz session: ask → grade → hint (topic, then a guiding question, then a cloze) → reveal.
+
+One `QuizSession` per learner session (the web UI keeps one per browser session); all its state lives
+on the object. Hints never contain the answer's key terms (`quiz.answer_terms`): every hint goes
+through `quiz.scrub` before it is shown, and the tests check that over the whole bank.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from .quiz import _row_fields, _short, answer_terms, cloze, scrub, terms
+from .types import Citation, Grade, QuizItem
+
+# ---- What the tutor says -----------------------------------------------------------------------------------
+CORRECT = "Correct."
+PARTIAL = "Partly right."
+INCORRECT = "Not quite."
+EMPTY_ANSWER = "You didn't write an answer."
+RIGHT = "Right: {items}."
+MISSING = "Missing: {n} more point{s} from your notes."
+CONTRADICTS = "This contradicts your notes: {items}."
+CHOSE = 'you chose {letter} ("{option}")'
+HINT_LINE = "Hint {n}/{total}: {text}"
+HINT_TOPIC = 'This is in your notes under "{topic}". Think about {concept}.'
+CONCEPTS = {
+    "term": "what sets {subject} apart from the other entries there",
+    "field": "what that table says about {subject}",
+    "which": "the entries of that table and what sets each one apart",
+    "define": "what {subject} is and what it is for",
+    "about": "what {subject} is for and how it is used",
+    "list": "the items listed there",
+    "number": "the quantity that line gives",
+    "fill": "the key term of that line",
+    "acronym": "what each letter of {subject} stands for",
+}
+CONCEPT_DEFAULT = "what your notes say there"
+HINT_OTHER_FIELD = 'Which one has the {label} "{value}"?'
+HINT_ELIMINATE = "It is not {names}. Which one is left?"
+HINT_ELIMINATE_MCQ = "It is not {letters}."
+HINT_CONTRAST = 'How does it differ from {name}, where your notes say "{clue}"?'
+HINT_POINTS = 'Your notes make {n} point{s} here; the first one has {k} words and starts with "{start}". How does it go on?'
+HINT_LIST = "Your notes list {n} items; their first letters are {initials}. Can you name them?"
+HINT_NUMBER = "Is it more or less than {pivot}?"
+HINT_FILL = "The missing word{s}: {desc}. Which would fit?"
+HINT_FILL_WORD = '"{initial}…" ({n} letters)'
+HINT_ACRONYM = "It has {n} words, one for each letter of {acronym}. What could they be?"
+HINT_CLOZE = "Fill the gaps: {cloze}"
+REVEAL = "The answer from your notes: {reference}"
+SOURCE = "Source: {file}:{start}-{end} ({section})"
+WHY = "From your notes, {file} lines {start}-{end} ({section}):\n{text}"
+SKIPPED = "Skipped. It will come back later."
+NO_QUESTION = "There is no open question: ask for the next one."
+NOT_A_LETTER = "Type the letter of your choice ({letters})."
+NOT_ENGLISH = "Your answer does not look like English, so it could not be matched against the notes."
+CUT = "Only the start of your long answer was graded."
+
+HINT_WORDS = {"hint", "h", "clue", "help", "a hint", "give me a hint"}
+IDK_WORDS = {"idk", "i don't know", "i dont know", "i do not know", "don't know", "dont know", "dunno",
+             "no idea", "reveal", "show", "show answer", "give up", "pass"}
+WHY_WORDS = {"why", "why?", "source", "where"}
+SKIP_WORDS = {"skip", "next", "s"}
+MAX_ANSWER_CHARS = 20_000  # the grader reads the first 2,000 and says so; beyond this nothing is kept
+
+
+@dataclass
+class Turn:
+    item: QuizItem | None
+    grade: Grade | None = None
+    hint: str | None = None
+    revealed: bool = False
+    message: str = ""
+    citation: Citation | None = None
+    finished_item: bool = False
+
+
+# ---- Hints (pure: the tests run them over the whole bank) ------------------------------------------------
+def _topic_levels(item: QuizItem) -> list[str]:
+    p = item.citation.passage
+    levels = list(p.section[:-1] if p.kind == "table_row" else p.section)
+    return levels or [p.file]
+
+
+def hint_topic(item: QuizItem) -> str:
+    concept = CONCEPTS.get(item.qtype, CONCEPT_DEFAULT).format(subject=item.subject)
+    banned = answer_terms(item)
+    levels = _topic_levels(item)
+    levels = [lv for lv in levels if not terms(lv) & banned] or levels[-1:]  # a level naming the answer goes
+    return HINT_TOPIC.format(topic=" › ".join(levels), concept=concept)
+
+
+def _pivot(reference: str) -> str:
+    nums = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", reference.replace(",", ""))]
+    if not nums:
+        return "10"
+    n = max(nums)
+    cands = [m * 10 ** k for k in range(-6, 10) for m in (1, 5)]
+    ok = [c for c in cands if not any(math.isclose(c, x) for x in nums)]
+    best = min(ok, key=lambda c: abs(math.log10(c) - math.log10(n)) if n > 0 else c)
+    return f"{best:g}"
+
+
+def hint_guide(item: QuizItem) -> str:
+    """A guiding question drawn from the source: a sibling to contrast, another cell, counts, initials."""
+    p = item.citation.passage
+    kps = item.key_points or [item.reference]
+    if item.kind == "mcq" and item.options and item.answer_letters:
+        wrong = [L for L in item.options if L not in item.answer_letters][:2]
+        return HINT_ELIMINATE_MCQ.format(letters=" or ".join(wrong))
+    if item.qtype == "which":
+        shown = item.question
+        for label, value in _row_fields(p):
+            if label and value.split(";")[0] not in shown and _short(value.split(";")[0]) not in shown:
+                return HINT_OTHER_FIELD.format(label=label.lower(), value=value.split(";")[0].strip())
+        return HINT_ELIMINATE.format(names=_or(item.sibling_names[:4]))
+    if item.qtype in ("term", "field") and item.siblings and item.sibling_names:
+        banned = answer_terms(item)
+        for name, sib in zip(item.sibling_names, item.siblings):
+            clue = re.split(r";\s|\.\s", sib)[0].strip().rstrip(".")
+            if len(terms(clue) - banned) >= max(1, len(terms(clue)) // 2) and len(clue.split()) <= 25:
+                return HINT_CONTRAST.format(name=name, clue=clue)
+    if item.qtype == "list":
+        initials = ", ".join(next((c.upper() for c in k if c.isalnum()), "?") for k in kps)
+        return HINT_LIST.format(n=len(kps), initials=initials)
+    if item.qtype == "number":
+        return HINT_NUMBER.format(pivot=_pivot(item.reference))
+    if item.qtype == "fill":
+        desc = ", ".join(HINT_FILL_WORD.format(initial=k[0], n=len(k)) for k in kps)
+        return HINT_FILL.format(s="s" if len(kps) > 1 else "", desc=desc)
+    if item.qtype == "acronym":
+        return HINT_ACRONYM.format(n=len(item.reference.split()), acronym=item.subject)
+    first = kps[0].split()
+    banned = answer_terms(item)
+    start = []
+    for w in first:
+        if terms(w) & banned:
+            break
+        start.append(w)
+    start_text = " ".join(start[:4]) or first[0][0] + "…"
+    return HINT_POINTS.format(n=len(kps), s="s" if len(kps) > 1 else "", k=len(first), start=start_text)
+
+
+def _or(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def hint_cloze(item: QuizItem) -> str:
+    banned = answer_terms(item)
+    text = "; ".join(item.key_points) if item.qtype in ("list", "fill") else item.reference
+    return HINT_CLOZE.format(cloze=cloze(text, banned))
+
+
+def hints_for(item: QuizItem) -> list[str]:
+    """The three hints in order, each scrubbed of the answer's key terms."""
+    banned = answer_terms(item)
+    return [scrub(h, banned) for h in (hint_topic(item), hint_guide(item), hint_cloze(item))]
+
+
+# ---- The session -----------------------------------------------------------------------------------------------
+class QuizSession:
+    def __init__(self, bank: list[QuizItem], grader, store, learner: str, topics: list[str] | None = None,
+                 mode: str = "free", size: int = 10, max_hints: int = 3):
+        self.grader, self.store, self.learner = grader, store, learner
+        self.mode = "mcq" if mode == "mcq" else "free"
+        self.size, self.max_hints = max(1, int(size)), max(0, min(int(max_hints), 3))
+        wanted = [t.lower() for t in topics or [] if t and t.strip()]
+        pool = [it for it in bank if not wanted or any(w in f"{it.topic} {it.group}".lower() for w in wanted)]
+        self.pool = [it for it in pool if it.kind == self.mode] or [it for it in pool if it.kind == "free"]
+        self.current: QuizItem | None = None
+        self.hints_used = 0
+        self.asked: list[QuizItem] = []
+        self.done = not self.pool
+        self._open = False
+        self._last_grade: Grade | None = None
+        self.results: list[tuple[QuizItem, str]] = []  # (item, verdict | "revealed" | "skipped")
+
+    # -- flow
+    def next_question(self) -> QuizItem | None:
+        if self._open:
+            return self.current
+        if self.done or len(self.asked) >= self.size:
+            self.done = True
+            return None
+        seen_ids = {it.id for it in self.asked}
+        seen_passages = {it.passage_id for it in self.asked}
+        cands = [c for c in self.store.next_items(self.learner, self.pool, len(self.asked) + self.size + 20)
+                 if c.id not in seen_ids]
+        pick = next((c for c in cands if c.passage_id not in seen_passages), cands[0] if cands else None)
+        if pick is None:
+            self.done = True
+            return None
+        self.current, self.hints_used, self._open, self._last_grade = pick, 0, True, None
+        self.asked.append(pick)
+        return pick
+
+    def handle(self, text: str) -> Turn:
+        """One line from the learner: a command (hint, idk, why, skip) or an answer."""
+        cmd = re.sub(r"\s+", " ", (text or "").strip().lower()).rstrip("?.!").replace("’", "'")
+        if cmd in HINT_WORDS:
+            return self.hint()
+        if cmd in IDK_WORDS:
+            return self.dont_know()
+        if cmd in WHY_WORDS:
+            return self.why()
+        if cmd in SKIP_WORDS and not (self.mode == "mcq" and cmd.upper() in (self.current.options or {})):
+            return self.skip()
+        return self.answer(text)
+
+    def answer(self, text: str) -> Turn:
+        if not self._open:
+            return Turn(self.current, message=NO_QUESTION)
+        item = self.current
+        text = (text or "")[:MAX_ANSWER_CHARS]
+        if self.mode == "mcq" and item.options:
+            letters = _letters(text, item.options)
+            if not letters:
+                return Turn(item, message=NOT_A_LETTER.format(letters=", ".join(item.options)))
+            grade = self._mcq_grade(item, letters)
+        else:
+            grade = self.grader.grade(item.question, item.reference, text, key_points=item.key_points,
+                                      siblings=item.siblings or None, citation=item.citation)
+        self._last_grade = grade
+        if grade.verdict == "correct":
+            return self._finish(grade, revealed=False)
+        if self.hints_used >= self.max_hints:
+            return self._finish(grade, revealed=True)
+        hint = self._next_hint()
+        msg = "\n".join([self._feedback(grade, text), HINT_LINE.format(n=self.hints_used, total=self.max_hints,
+                                                                      text=hint)])
+        return Turn(item, grade, hint, False, msg, None, False)
+
+    def hint(self) -> Turn:
+        if not self._open:
+            return Turn(self.current, message=NO_QUESTION)
+        if self.hints_used >= self.max_hints:
+            return self._finish(self._last_grade, revealed=True)
+        hint = self._next_hint()
+        return Turn(self.current, None, hint, False,
+                    HINT_LINE.format(n=self.hints_used, total=self.max_hints, text=hint), None, False)
+
+    def dont_know(self) -> Turn:
+        if not self._open:
+            return Turn(self.current, message=NO_QUESTION)
+        return self._finish(self._last_grade, revealed=True)
+
+    def why(self) -> Turn:
+        """The cited passage. Asked before the item is settled, it reveals the answer (and counts so)."""
+        if self.current is None:
+            return Turn(None, message=NO_QUESTION)
+        p = self.current.citation.passage
+        why = WHY.format(file=p.file, start=p.start, end=p.end, section=p.section_path or p.file, text=p.text)
+        if self._open:
+            turn = self._finish(self._last_grade, revealed=True)
+            turn.message = f"{turn.message}\n{why}"
+            return turn
+        return Turn(self.current, None, None, True, why, self.current.citation, False)
+
+    def skip(self) -> Turn:
+        if not self._open:
+            return Turn(self.current, message=NO_QUESTION)
+        self.store.record_attempt(self.learner, self.current, None, self.hints_used, False)
+        self._close("skipped")
+        return Turn(self.current, None, None, False, SKIPPED, None, True)
+
+    # -- internals
+    def _next_hint(self) -> str:
+        hints = hints_for(self.current)
+        self.hints_used += 1
+        return hints[min(self.hints_used, len(hints)) - 1]
+
+    def _close(self, outcome: str) -> None:
+        self._open = False
+        self.results.append((self.current, outcome))
+        if len(self.asked) >= self.size:
+            self.done = True
+
+    def _finish(self, grade: Grade | None, revealed: bool) -> Turn:
+        item = self.current
+        self.store.record_attempt(self.learner, item, grade, self.hints_used, revealed)
+        self._close("revealed" if revealed and not (grade and grade.verdict == "correct") else
+                    (grade.verdict if grade else "revealed"))
+        parts = []
+        if grade is not None:
+            parts.append({"correct": CORRECT, "partial": PARTIAL, "incorrect": INCORRECT}[grade.verdict])
+            if grade.verdict != "correct" and grade.matched:
+                parts.append(RIGHT.format(items="; ".join(grade.matched)))
+            if grade.contradictions:
+                parts.append(CONTRADICTS.format(items="; ".join(grade.contradictions)))
+        parts.append(REVEAL.format(reference=item.reference))
+        p = item.citation.passage
+        parts.append(SOURCE.format(file=p.file, start=p.start, end=p.end, section=p.section_path or p.file))
+        return Turn(item, grade, None, revealed, "\n".join(parts), item.citation, True)
+
+    def _feedback(self, grade: Grade, answer: str) -> str:
+        """Before the reveal: what was right first, then how much is missing; nothing that gives it away."""
+        banned = answer_terms(self.current)
+        parts = [{"correct": CORRECT, "partial": PARTIAL, "incorrect": INCORRECT}[grade.verdict]]
+        if not any(c.isalnum() for c in answer or ""):
+            parts.append(EMPTY_ANSWER)
+        elif NOT_ENGLISH_MARK in grade.feedback:
+            parts.append(NOT_ENGLISH)
+        if len(answer or "") > 2000 and TRUNCATED_MARK in grade.feedback:
+            parts.append(CUT)
+        if grade.matched:
+            parts.append(RIGHT.format(items="; ".join(grade.matched)))
+        if grade.missing:
+            n = len(grade.missing)
+            parts.append(MISSING.format(n=n, s="s" if n > 1 else ""))
+        if grade.contradictions:
+            parts.append(CONTRADICTS.format(items=scrub("; ".join(grade.contradictions), banned)))
+        return " ".join(parts)
+
+    def _mcq_grade(self, item: QuizItem, letters: list[str]) -> Grade:
+        right = set(item.answer_letters or [])
+        ok = set(letters) == right
+        wrong = [CHOSE.format(letter=L, option=item.options[L]) for L in letters if L not in right]
+        return Grade(verdict="correct" if ok else "incorrect", score=1.0 if ok else 0.0,
+                     matched=[item.options[L] for L in letters if L in right] if ok else [],
+                     missing=[], contradictions=wrong,
+                     feedback=CORRECT if ok else INCORRECT, citation=item.citation)
+
+
+NOT_ENGLISH_MARK = "does not look like English"
+TRUNCATED_MARK = "characters of the answer were graded"
+
+
+def _letters(text: str, options: dict[str, str]) -> list[str]:
+    """'b', 'B)', 'a, c' → ['B'] / ['A', 'C']; anything else → []."""
+    toks = re.findall(r"[A-Za-z]+", text or "")
+    if not toks or any(len(t) != 1 or t.upper() not in options for t in toks):
+        return []
+    return sorted({t.upper() for t in toks})
