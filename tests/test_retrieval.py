@@ -1,0 +1,32 @@
+"""Hybrid retrieval on the real notes, model and Chroma (embedded, or a server via TUTOR_CHROMA_URL)."""
+from tutor.retrieval import rrf_fuse, shape_query
+
+
+def test_rrf_fuse_prefers_ids_ranked_high_by_both():
+    fused = rrf_fuse([["a", "b", "c"], ["b", "a", "d"]])
+    assert sorted(fused, key=lambda k: -fused[k])[:2] == ["a", "b"] or sorted(fused, key=lambda k: -fused[k])[:2] == ["b", "a"]
+    assert fused["d"] < fused["a"]
+
+
+def test_spot_question_finds_spot_row_first(tutor):
+    r = tutor.retrieve("which EC2 option lets me bid whatever price I want?")
+    assert r.results[0].passage.title in ("Spot", "Sport Instances")
+    r = tutor.retrieve("which pricing option lets me bid for spare capacity?")
+    assert any(sp.passage.title in ("Spot", "Sport Instances") for sp in r.results[:3])
+    assert len(r.results) >= 5
+
+
+def test_followup_uses_history():
+    assert "read replica" in shape_query("how many of those can I have?", ["what is a read replica?"])
+    assert shape_query("what is S3?", []) == "what is S3?"
+
+
+def test_followup_retrieves_the_right_passage(tutor):
+    r = tutor.retrieve("how many copies can I have?", ["what is an RDS read replica?"])
+    assert any("up to 5" in sp.passage.text for sp in r.results[:3])
+
+
+def test_uncovered_question_has_low_support(tutor):
+    covered = tutor.retrieve("how long does RDS keep automated backups?").support
+    uncovered = tutor.retrieve("how do I bake sourdough bread?").support
+    assert uncovered < covered
