@@ -22,13 +22,19 @@ def _offline() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+def load_llama_embedding(batch_size: int = 16):
+    """llama-index's HuggingFaceEmbedding over the packaged model (normalized vectors), one per process."""
+    emb = _load()
+    emb.embed_batch_size = batch_size
+    return emb
+
+
 @lru_cache(maxsize=1)
-def load_llama_embedding(batch_size: int = 64):
-    """llama-index's HuggingFaceEmbedding over the packaged model (normalized vectors)."""
+def _load():
     _offline()
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
-    return HuggingFaceEmbedding(model_name=model_path(), device="cpu", embed_batch_size=batch_size, normalize=True)
+    return HuggingFaceEmbedding(model_name=model_path(), device="cpu", embed_batch_size=16, normalize=True)
 
 
 def sentence_model():

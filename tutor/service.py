@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import datetime
 from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
@@ -29,6 +30,8 @@ class Tutor:
         self._lock = threading.RLock()  # ingest swaps the retriever; readers take a snapshot
         self._retriever: Retriever | None = None
         self._qcache: OrderedDict[str, list[float]] = OrderedDict()
+        self._qlock = threading.Lock()
+        self.last_ingest_at = None
         self.last_ingest: IngestReport | None = None
 
     # ------------------------------------------------------------ model and store
@@ -42,12 +45,14 @@ class Tutor:
         return self.embedding.get_text_embedding_batch(texts)
 
     def embed_query(self, text: str) -> list[float]:
-        hit = self._qcache.get(text)
+        with self._qlock:
+            hit = self._qcache.get(text)
         if hit is None:
             hit = self.embedding.get_text_embedding(text)
-            self._qcache[text] = hit
-            if len(self._qcache) > 512:
-                self._qcache.popitem(last=False)
+            with self._qlock:  # the web API answers several asks at once
+                self._qcache[text] = hit
+                if len(self._qcache) > 512:
+                    self._qcache.popitem(last=False)
         return hit
 
     @cached_property
@@ -60,6 +65,7 @@ class Tutor:
             report = self.store.ingest(Path(self.settings.corpus), only=paths)
             self._retriever = None
             self.last_ingest = report
+            self.last_ingest_at = datetime.now()
             return report
 
     def ensure_index(self) -> IngestReport:
