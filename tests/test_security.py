@@ -227,11 +227,13 @@ def test_names_equal_after_normalisation_are_the_same_learner_by_design(tmp_path
         assert normalise_name(twin) == "alice"
 
 
-@pytest.mark.xfail(strict=True, reason="normalise_name cuts names at 64 characters: reported to the progress owner")
-def test_long_names_differing_after_the_limit_are_different_learners(tmp_path):
-    from tutor.progress import normalise_name
+def test_long_names_are_refused_not_cut_into_another_learner(tmp_path):
+    from tutor.progress import LearnerNameError, normalise_name
 
-    assert normalise_name("x" * 64 + "alice") != normalise_name("x" * 64 + "mallory")
+    for name in ("x" * 64 + "alice", "x" * 64 + "mallory"):
+        with pytest.raises(LearnerNameError, match="longer than 64"):
+            normalise_name(name)
+    assert normalise_name("x" * 64) == "x" * 64
 
 
 # ------------------------------------------------------------------ prompt injection

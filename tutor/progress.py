@@ -55,7 +55,10 @@ class LearnerNameError(TutorError):
 def normalise_name(name: str) -> str:
     s = unicodedata.normalize("NFKC", str(name or ""))
     s = "".join(c for c in s if unicodedata.category(c)[0] != "C")
-    s = re.sub(r"\s+", " ", s).strip().casefold()[:MAX_NAME_CHARS].strip()
+    s = re.sub(r"\s+", " ", s).strip().casefold()
+    if len(s) > MAX_NAME_CHARS:
+        # refused, not cut: two long names sharing a prefix must never share progress
+        raise LearnerNameError(f"The learner name is longer than {MAX_NAME_CHARS} characters; choose a shorter one.")
     if not s:
         raise LearnerNameError("The learner name is empty: type a name to keep your progress under.")
     return s
