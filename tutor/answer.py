@@ -49,10 +49,6 @@ def split_options(text: str) -> tuple[str, dict[str, str] | None]:
 
 
 # ---------------------------------------------------------------- units
-def _row_label(p: Passage) -> str:
-    return p.title
-
-
 def _units(p: Passage, rank: int) -> list[Unit]:
     out: list[Unit] = []
 

@@ -341,7 +341,6 @@ def parse_notes(file: str, text: str) -> ParsedFile:
     run: list[_Block] = []  # consecutive list items under the current heading path
     run_path: tuple[str, ...] = ()
     captions: set[int] = set()
-    all_items: dict[int, _Item] = {}
 
     def flush() -> None:
         nonlocal run
@@ -382,7 +381,6 @@ def parse_notes(file: str, text: str) -> ParsedFile:
     flush()
     for region, path, cap in pending:
         passages.extend(table_passages(file, lines, region, path, cap.text.rstrip(":,") if cap else None))
-    del all_items
     passages = [p for p in passages if p.text.strip()]
     passages.sort(key=lambda p: (p.start, p.end))
     return ParsedFile(file, _dedupe(passages), warnings)

@@ -29,11 +29,12 @@ class PassageTerms:
     n_words: int
 
 
-def passage_terms_of(p: Passage, extra: list[str]) -> PassageTerms:
+def passage_terms_of(p: Passage, doc_terms: list[str], acronyms: list[str]) -> PassageTerms:
+    """doc_terms: the passage's BM25 terms (its text and section, plus the acronyms of its title)."""
     units = [p.title, *p.items] + [s for part in re.split(r";\s", p.text) for s in sentences(part)]
     return PassageTerms(
-        frozenset(content_terms(p.embed_text)) | frozenset(extra),
-        frozenset(content_terms(p.title)) | frozenset(extra),
+        frozenset(doc_terms),
+        frozenset(content_terms(p.title)) | frozenset(acronyms),
         tuple(frozenset(content_terms(u)) for u in units if u),
         len(p.text.split()),
     )

@@ -67,10 +67,10 @@ def passage_terms(p: Passage) -> list[str]:
 class BM25Index:
     """bm25s over the passages' stemmed content terms (same tokenizer as the composer)."""
 
-    def __init__(self, passages: list[Passage]):
+    def __init__(self, passages: list[Passage], docs: list[list[str]] | None = None):
         self.ids = [p.id for p in passages]
         self.vocab: dict[str, int] = {}
-        docs = [passage_terms(p) or ["_empty_"] for p in passages]
+        docs = [d or ["_empty_"] for d in (docs if docs is not None else [passage_terms(p) for p in passages])]
         for d in docs:
             for t in set(d):
                 self.vocab[t] = self.vocab.get(t, 0) + 1
@@ -103,8 +103,11 @@ class Retriever:
 
     @classmethod
     def build(cls, passages: list[Passage], embed_query, dense_search, settings) -> "Retriever":
-        terms = {p.id: rerank.passage_terms_of(p, acronyms(f"{p.title} {p.section_path}")) for p in passages}
-        return cls({p.id: p for p in passages}, BM25Index(passages), embed_query, dense_search, settings, terms)
+        # Tokenise each passage once: BM25 and the reranker share the term lists.
+        acrs = [acronyms(f"{p.title} {p.section_path}") for p in passages]
+        docs = [content_terms(p.embed_text) + a for p, a in zip(passages, acrs)]
+        terms = {p.id: rerank.passage_terms_of(p, d, a) for p, d, a in zip(passages, docs, acrs)}
+        return cls({p.id: p for p in passages}, BM25Index(passages, docs), embed_query, dense_search, settings, terms)
 
     def candidates(self, query: str) -> list[tuple[ScoredPassage, dict]]:
         """Fused candidates with their rerank features, in fused order."""
