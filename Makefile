@@ -11,7 +11,8 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q --upgrade pip
 	# torch first and pinned: this version is a CPU build on local disk; unpinned pulls several GB
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[dev]'
+	# llm: the optional rephrasing's llama-index clients, so that tests/test_llm.py exercises them (loopback only)
+	$(PIP) install -q -e '.[dev,llm]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -34,6 +35,10 @@ bench-scale: setup
 
 load: setup
 	HF_HUB_OFFLINE=1 $(PY) bench/load.py
+
+.PHONY: ui-bench
+ui-bench: setup browser
+	HF_HUB_OFFLINE=1 $(PY) bench/ui_latency.py
 
 calibrate: setup
 	HF_HUB_OFFLINE=1 $(PY) -m tutor.calibration eval/questions.jsonl

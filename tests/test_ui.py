@@ -25,6 +25,9 @@ CHROMIUM_ARGS = [
     "--no-first-run", "--disable-quic", "--disable-gpu", "--disable-default-apps", "--disable-extensions",
 ]
 TIMEOUT_MS = 20_000
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+TABS = ("ask", "quiz", "grade", "progress", "notes")  # one screenshot of each, README links docs/screenshots/
+SHOTS: set[str] = set()  # the screenshots this run saved
 
 VOLCANO_NOTES = """# Volcanoes
 
@@ -157,8 +160,14 @@ class Session:
         return page.locator("#chat .tutor-answer.done").nth(before)
 
     def shot(self, name: str):
+        """A full-page screenshot into tests/artifacts/<name>.png, taken with the tab it is named after open."""
+        tab = name.split("-")[0].capitalize()
+        assert self.page.get_by_role("tab", selected=True).inner_text().strip() == tab, f"{name}: not on {tab}"
         ARTIFACTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        assert path.read_bytes()[:8] == PNG_MAGIC
+        SHOTS.add(name)
 
     def close(self):
         assert not self.outside, f"requests left the machine: {self.outside}"
@@ -175,8 +184,6 @@ def learner(browser, app_url):
 
 # ---------------------------------------------------------------- Ask
 def test_ask_opens_citation_and_keeps_history(learner):
-    from tutor import phrases
-
     page = learner.page
     t0 = time.perf_counter()
     ans = learner.ask("What is a Spot instance?")
@@ -193,17 +200,51 @@ def test_ask_opens_citation_and_keeps_history(learner):
     assert re.search(r"lines \d+–\d+", source.locator("summary").inner_text())
     learner.shot("ask")
 
-    refusal = learner.ask("How do I bake sourdough bread?")
-    assert phrases.NOT_COVERED_MARK in refusal.inner_text()
-    assert phrases.YOU_MIGHT_MEAN in refusal.inner_text()
-    near = refusal.locator("details.src")
-    assert near.count() >= 1
-    refusal.locator("a.cite").first.click()
-    assert near.first.get_attribute("open") is not None
+    learner.ask("Is it cheaper than On-Demand?")  # a second turn: the history stays in the chat
+    assert page.locator("#chat .tutor-answer.done").count() == 2
+    assert "What is a Spot instance?" in page.locator("#chat").inner_text()
 
     page.locator("#new-chat").click()
     page.locator("#chat .tutor-answer").first.wait_for(state="detached")
     assert "Spot" not in page.locator("#chat").inner_text()
+
+
+REFUSED_QUESTION = "How do I bake sourdough bread?"  # nothing about baking in corpus/aws-notes.md
+
+
+def test_refusal_shows_you_might_mean_passages(learner, ui_tutor):
+    from tutor import phrases
+
+    expected = ui_tutor.ask(REFUSED_QUESTION)  # what `tutor ask` says for the same notes
+    assert expected.refused and expected.citations, "the question must be one the notes do not cover"
+    ans = learner.ask(REFUSED_QUESTION)
+    text = ans.inner_text()
+    assert text.startswith(phrases.NOT_COVERED_MARK), text
+    assert phrases.NOT_COVERED.split("{")[0] in text and phrases.YOU_MIGHT_MEAN in text
+    assert phrases.SOURCES_HEADER not in text, "a refusal has no sources, only suggestions"
+    assert ans.locator(".tutor-refusal").count() == 1
+    plain = expected.answer.split(phrases.YOU_MIGHT_MEAN)[0].strip()  # "Your notes don't cover “…”."
+    assert ans.locator(".tutor-refusal").inner_text().strip() == plain
+    near = ans.locator("details.src")
+    assert near.count() == len(expected.citations)
+    for c, box in zip(expected.citations, near.all()):
+        summary = box.locator("summary").inner_text()
+        assert f"[{c.n}]" in summary and c.passage.section_path in summary
+        assert re.search(rf"lines {c.passage.start}–{c.passage.end}", summary)
+        assert box.get_attribute("open") is None and not box.locator(".passage").is_visible()
+    # open the first suggestion from its [n] in the text: its passage text shows
+    ans.locator(".tutor-answer-text a.cite").first.click()
+    first = near.first
+    assert first.get_attribute("open") is not None
+    passage = first.locator(".passage")
+    assert passage.is_visible()
+    shown = " ".join(passage.inner_text().split())
+    assert shown and shown[:40] == " ".join(expected.citations[0].passage.text.split())[:40]
+    # and another one from its summary, as a learner scanning the list would
+    if near.count() > 1:
+        near.nth(1).locator("summary").click()
+        assert near.nth(1).locator(".passage").is_visible()
+    learner.shot("ask-refusal")
 
 
 def test_practice_question_shows_chosen_option(learner):
@@ -353,6 +394,7 @@ def test_upload_notes_then_ask_about_them(learner):
     page.get_by_role("option", name="volcanoes.md › Volcanoes").click()
     page.locator("#notes-passages details.src").first.wait_for()
     assert "Obsidian" in page.locator("#notes-passages").inner_text()
+    page.locator("#notes-section [role=listbox]").wait_for(state="detached")  # the option list has faded out
     learner.shot("notes")
 
     too_big = _upload(learner, "huge.md", "# Big\n\n" + "- filler line\n" * 200_000)
@@ -459,3 +501,24 @@ def test_launch_options_bind_loopback_and_auth(tmp_path):
     assert opts["auth"] == ("sam", "s3cret:x")
     with pytest.raises(TutorError):
         launch_options(make_settings(tmp_path, ui={"auth": "nopassword"}))
+
+
+# ---------------------------------------------------------------- screenshots (keep last: the tests above take them)
+SHOT_TESTS = ("test_ask_opens_citation_and_keeps_history",
+              "test_quiz_three_questions_with_hint_and_reveal_moves_progress",
+              "test_grade_finds_reference_and_gives_feedback", "test_upload_notes_then_ask_about_them")
+
+
+def test_screenshots_of_each_tab_saved_and_linked_from_readme(request):
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    for tab in TABS:
+        committed = root / "docs" / "screenshots" / f"{tab}.png"
+        assert committed.is_file() and committed.read_bytes()[:8] == PNG_MAGIC, f"{committed} is missing"
+        assert f"](docs/screenshots/{tab}.png)" in readme, f"README does not link docs/screenshots/{tab}.png"
+    ran = {item.originalname for item in request.session.items}
+    if not set(SHOT_TESTS) <= ran:
+        pytest.skip("the tests that take the screenshots were deselected")
+    assert set(TABS) <= SHOTS, f"this run saved no screenshot of {sorted(set(TABS) - SHOTS)}"
+    for tab in TABS:
+        assert (ARTIFACTS / f"{tab}.png").is_file()

@@ -5,6 +5,7 @@ retrieved passages, scores them against the question, and joins the best few wit
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ EXPLAIN_CUES = re.compile(r"\b(explain|in detail|elaborate|more about)\b", re.I)
 OPTION_LINE = re.compile(r"^\s*\(?([A-Ha-h])[.)]\s+(.+?)\s*$")
 META = re.compile(r"^\s*(what did i (just )?ask|what was my (last|previous|first) question|who are you|what can you do|help|hi|hello|thanks?( you)?)\W*$", re.I)
 SHORT_ITEM_WORDS = 6  # list items this short read better joined on one line
+PRIOR_SCALE = 4.0  # reranker-score gap at which a passage's units count e times less
 
 
 @dataclass
@@ -29,6 +31,7 @@ class Unit:
     text: str  # what the answer says, already phrased for reading
     terms: frozenset[str]
     score: float = 0.0
+    named: float = 0.0  # how much of its passage's key the question names
 
 
 def split_options(text: str) -> tuple[str, dict[str, str] | None]:
@@ -94,13 +97,25 @@ def _units(p: Passage, rank: int) -> list[Unit]:
     return out
 
 
-def _score_units(units: list[Unit], q_terms: set[str], idf, best_fused: float, results: list[ScoredPassage]) -> None:
-    fused = {r.passage.id: r.score for r in results}
+def _names(q_terms: set[str], p: Passage, idf) -> float:
+    """IDF share of the passage's key (row key, bullet head) that the question names."""
+    key = set(content_terms(p.title))
+    total = sum(idf(t) for t in key)
+    return sum(idf(t) for t in key & q_terms) / total if total else 0.0
+
+
+def _score_units(units: list[Unit], q_terms: set[str], idf, results: list[ScoredPassage]) -> None:
+    # Passage prior from the reranker: the best passage 1, the others by how far behind they are.
+    # A unit that merely repeats a query word from a weak passage ("… the On-Demand price" in the
+    # Dedicated Hosts row) must not beat the row the question is about.
+    top = results[0].score if results else 0.0
+    prior = {r.passage.id: math.exp(min(0.0, r.score - top) / PRIOR_SCALE) for r in results}
     qw = sum(idf(t) for t in q_terms) or 1.0
     for u in units:
         lex = sum(idf(t) for t in q_terms & u.terms) / qw
-        prior = fused.get(u.passage.id, 0.0) / best_fused if best_fused else 0.0
-        u.score = 0.55 * lex + 0.45 * prior - 0.003 * max(0, nwords(u.text) - 40)
+        named = _names(q_terms, u.passage, idf)
+        u.named = named
+        u.score = 0.45 * lex + 0.4 * prior.get(u.passage.id, 0.0) + 0.15 * named - 0.003 * max(0, nwords(u.text) - 40)
 
 
 def _budget(question: str, settings: AnswerSettings) -> tuple[int, int]:
@@ -118,8 +133,10 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings) -> list[
     chosen = [best]
     used = nwords(best.text)
     if COMPARE_CUES.search(question):
-        # Draw on both sides: the best unit from a different passage (another row, another bullet).
-        other = next((u for u in ranked if u.passage.id != best.passage.id and u.passage.title != best.passage.title), None)
+        # Draw on both sides: the best unit from another passage the question names (another row,
+        # another bullet), else from any other passage.
+        others = [u for u in ranked if u.passage.id != best.passage.id and u.passage.title != best.passage.title]
+        other = next((u for u in others if u.named > 0), others[0] if others else None)
         if other is not None and other.score >= 0.3 * best.score:
             chosen.append(other)
             used += nwords(other.text)
@@ -197,7 +214,7 @@ def compose(
         return refusal(question, retrieval, support)
     q_terms = set(content_terms(retrieval.query))
     units = [u for i, r in enumerate(retrieval.results[:5]) for u in _units(r.passage, i)]
-    _score_units(units, q_terms, retriever.bm25.idf, retrieval.results[0].score, retrieval.results)
+    _score_units(units, q_terms, retriever.bm25.idf, retrieval.results)
     chosen = _select(units, question, settings)
     text, cites = _render(chosen, _budget(question, settings)[1])
     return Answer(question, text, False, support, cites, retrieval.results)

@@ -8,9 +8,9 @@ from functools import lru_cache
 from pathlib import Path
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-FEATURES = ("dense", "coverage", "overlap", "n_terms")
+FEATURES = ("dense", "coverage", "overlap", "n_terms", "best_unit")
 # Used until a fit is shipped: cosine and term coverage both matter, coverage most.
-_DEFAULT = {"weights": {"dense": 6.0, "coverage": 5.0, "overlap": 3.0, "n_terms": 0.0}, "bias": -6.5, "threshold": 0.5}
+_DEFAULT = {"weights": {"dense": 6.0, "coverage": 5.0, "overlap": 3.0, "n_terms": 0.0, "best_unit": 0.0}, "bias": -6.5, "threshold": 0.5}
 
 
 @lru_cache(maxsize=1)
@@ -24,7 +24,7 @@ def support_score(features: dict) -> float:
     if not features.get("has_words", 1.0):
         return 0.0
     cal = load()
-    z = cal["bias"] + sum(cal["weights"][f] * features.get(f, 0.0) for f in FEATURES)
+    z = cal["bias"] + sum(cal["weights"].get(f, 0.0) * features.get(f, 0.0) for f in FEATURES)
     return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -77,13 +77,14 @@ def main(argv: list[str] | None = None) -> None:
     # 1. the reranker, on dev questions with gold spans
     from . import rerank
     from .evaluation import _hits
-    from .retrieval import shape_query
+    from .retrieval import query_weights, shape_query
 
     rr_rows = []
     for case in dev:
         if not case.get("gold"):
             continue
-        cands = tutor.retriever.candidates(shape_query(case["question"], case.get("history") or []))
+        q, hist = case["question"], case.get("history") or []
+        cands = tutor.retriever.candidates(shape_query(q, hist), query_weights(q, hist), tutor.retriever.anchor(q, hist))
         hits = _hits([{"file": sp.passage.file, "lines": [sp.passage.start, sp.passage.end]} for sp, _ in cands], case["gold"])
         rr_rows.append([(f, h) for (_, f), h in zip(cands, hits)])
     model = rerank.fit(rr_rows)

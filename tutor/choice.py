@@ -1,64 +1,137 @@
-"""Practice-exam questions: which option(s) do the notes support, cited, and why not the others."""
+"""Practice-exam questions: which option(s) do the notes support, cited, and why not the others.
+
+Each option is scored by its best unit of the notes (a sentence, a list item, a table cell, with
+the row key or bullet head it sits under): how much of the option that unit names, times how
+well the unit answers the question. Relevance mixes the IDF-weighted share of the question's
+words the unit holds and the embedding similarity of the question and the unit's own words, each
+scaled to 0..1 over all units in play so neither dominates by its range. An option the notes
+never name cannot win on a passage that merely fits the question; a passage that names an
+option but has nothing to do with the question cannot carry it either.
+"""
 from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from . import phrases
+from .choice_evidence import C, OptionEvidence, Unit, gather
 from .text import content_terms
 from .types import Answer, Citation, Retrieval
 
-_HOW_MANY = {"two": 2, "2": 2, "three": 3, "3": 3}
-_CHOOSE = re.compile(r"\b(choose|select|pick)\s+(two|three|2|3)\b", re.I)
+_HOW_MANY = {"two": 2, "2": 2, "three": 3, "3": 3, "four": 4, "4": 4}
+_CHOOSE = re.compile(r"\b(?:choose|select|pick|which|name|identify|give)\s+(two|three|four|2|3|4)\b", re.I)
+# "Which of the following is NOT …", "… is not one of them?", "EXCEPT", "LEAST likely"
+_NEGATIVE_CAPS = re.compile(r"\b(NOT|EXCEPT|LEAST|FALSE|INCORRECT)\b")
+_NEGATIVE = re.compile(r"\b(which|what)\b[^.?!]*\b(not|except|least|false|incorrect)\b[^.?!]*\?\s*(\(.*\))?\s*$", re.I)
+
+LEXICAL_SHARE = 0.3  # of relevance: the rest is the embedding similarity
+MENTIONED = 0.5  # an option whose best unit names less than this share of it is "not in your notes"
 
 
 def how_many(question: str) -> int:
     m = _CHOOSE.search(question)
-    return _HOW_MANY[m.group(2).lower()] if m else 1
+    return _HOW_MANY[m.group(1).lower()] if m else 1
 
 
-def _coverage(terms: set[str], passage_terms: frozenset[str], idf) -> float:
-    total = sum(idf(t) for t in terms)
-    return sum(idf(t) for t in terms & passage_terms) / total if total else 0.0
+def is_negative(question: str) -> bool:
+    """Asks for the option that does NOT fit: the least supported one is the answer."""
+    return bool(_NEGATIVE_CAPS.search(question) or _NEGATIVE.search(question.strip()))
 
 
-def option_support(question: str, option: str, retriever) -> tuple[float, object]:
-    """How strongly the notes tie this option to the question: the best passage retrieved for
-    question + option, weighted by how much of the option that passage names."""
-    r = retriever.retrieve(f"{question} {option}", k=5)
-    oterms = set(content_terms(option))
-    best, best_p = float("-inf"), None
-    for sp in r.results[:5]:
-        cov = _coverage(oterms, retriever.terms[sp.passage.id].all, retriever.bm25.idf)
-        title_cov = _coverage(oterms, retriever.terms[sp.passage.id].title, retriever.bm25.idf)
-        s = sp.score + 3.0 * cov + 2.0 * title_cov
-        if s > best:
-            best, best_p = s, sp.passage
-    return best, best_p
+def _scaled(x: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    lo, hi = (float(pool.min()), float(pool.max())) if pool.size else (0.0, 0.0)
+    return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
 
 
-def answer_choice(question: str, options: dict[str, str], retrieval: Retrieval, retriever) -> Answer:
-    scored = {letter: option_support(question, text, retriever) for letter, text in options.items()}
-    k = min(how_many(question), len(options))
-    ranked = sorted(scored, key=lambda L: -scored[L][0])
+def unit_scores(evidence: dict[str, OptionEvidence], dense: bool) -> dict[str, np.ndarray]:
+    """Per option, per unit: option named × unit relevant to the question."""
+    pool = np.concatenate([e.rows for e in evidence.values()]) if evidence else np.zeros((0, len(C)))
+    out = {}
+    for L, e in evidence.items():
+        r = e.rows
+        rel = _scaled(r[:, C["q_lex"]], pool[:, C["q_lex"]])
+        if dense:
+            rel = LEXICAL_SHARE * rel + (1 - LEXICAL_SHARE) * _scaled(r[:, C["qb_dense"]], pool[:, C["qb_dense"]])
+        out[L] = r[:, C["o_lex"]] * rel
+    return out
+
+
+def score_options(question: str, options: dict[str, str], retrieval: Retrieval, retriever, encode=None):
+    """(scores, best unit per option, how much of each option the notes name, units)."""
+    units, evidence, dense = gather(question, options, retrieval, retriever, encode)
+    per_unit = unit_scores(evidence, dense)
+    scores, best, named = {}, {}, {}
+    for L in options:
+        s = per_unit[L]
+        if s.size:
+            i = int(np.argmax(s))
+            scores[L], best[L] = float(s[i]), units[i]
+            named[L] = float(evidence[L].rows[:, C["o_lex"]].max())
+        else:
+            scores[L], best[L], named[L] = 0.0, None, 0.0
+    return scores, best, named
+
+
+def _quote(u: Unit, option: str, question: str, max_words: int = 40) -> str:
+    """The unit in the notes' words; of a pair of list items, the one that names the option."""
+    text = u.text
+    parts = text.split("; ")
+    if len(parts) > 1:
+        o, q = set(content_terms(option)), set(content_terms(question))
+        ranked = sorted(parts, key=lambda t: (-len(o & set(content_terms(t))), -len(q & set(content_terms(t)))))
+        if o & set(content_terms(ranked[0])):
+            text = ranked[0]
+    title = u.head.split(" — ")[0] if u.head else ""
+    if title and title.lower() not in text.lower():
+        text = f"{title}: {text}"
+    ws = text.split()
+    return " ".join(ws[:max_words]) + (" …" if len(ws) > max_words else "")
+
+
+def answer_choice(question: str, options: dict[str, str], retrieval: Retrieval, retriever, encode=None) -> Answer:
+    scores, best, named = score_options(question, options, retrieval, retriever, encode)
+    k = max(1, min(how_many(question), len(options) - 1 if len(options) > 1 else 1))
+    negative = is_negative(question)
+    # ties broken by the order the options were given in
+    order = {L: i for i, L in enumerate(options)}
+    ranked = sorted(options, key=lambda L: ((scores[L] if negative else -scores[L]), order[L]))
     chosen = sorted(ranked[:k])
-    cites: dict[str, Citation] = {}
-    reasons = []
-    for letter in chosen:
-        p = scored[letter][1]
-        if p is None:
-            continue
-        c = cites.setdefault(p.id, Citation(len(cites) + 1, p))
-        snippet = p.text if len(p.text.split()) <= 40 else " ".join(p.text.split()[:40]) + " …"
-        reasons.append(f"{letter}. {options[letter]} — {snippet} [{c.n}]")
-    if not reasons:
+    if all(best[L] is None for L in options) or (not negative and all(scores[L] <= 0 for L in chosen)):
         return Answer(question, phrases.CHOICE_NONE, False, 0.0, [], retrieval.results, choice=[])
-    text = phrases.CHOICE_SUPPORTED.format(letters=", ".join(chosen), reason=" ".join(reasons))
-    others = [
-        phrases.CHOICE_OTHER_REASON.format(letter=L, option=options[L].rstrip("."), why=phrases.CHOICE_WHY_WEAK)
-        for L in sorted(options) if L not in chosen
-    ]
-    if others:
-        text += " " + phrases.CHOICE_OTHERS.format(reasons="; ".join(others))
-    spread = scored[ranked[0]][0] - (scored[ranked[k]][0] if len(ranked) > k else 0.0)
-    confidence = max(0.0, min(1.0, 0.5 + spread / 10))
+
+    cites: dict[str, Citation] = {}
+
+    def cite(u: Unit) -> int:
+        return cites.setdefault(u.passage.id, Citation(len(cites) + 1, u.passage)).n
+
+    reasons = []
+    # A NOT question is answered by what the notes say of the other options.
+    backed = [L for L in options if L not in chosen] if negative else chosen
+    for L in backed:
+        u = best[L]
+        if u is None or named[L] < MENTIONED:
+            continue
+        reasons.append(f"{L}. {options[L].rstrip('.')} — {_quote(u, options[L], question)} [{cite(u)}]")
+    if not reasons:  # nothing quotable: cite the passage closest to the question
+        if not retrieval.results:
+            return Answer(question, phrases.CHOICE_NONE, False, 0.0, [], retrieval.results, choice=[])
+        p = retrieval.results[0].passage
+        c = cites.setdefault(p.id, Citation(len(cites) + 1, p))
+        reasons.append(f"{p.section_path or p.file} [{c.n}]")
+    if negative:
+        text = phrases.CHOICE_NEGATIVE.format(letters=", ".join(chosen), reason="; ".join(reasons))
+    else:
+        text = phrases.CHOICE_SUPPORTED.format(letters=", ".join(chosen), reason="; ".join(reasons))
+        others = [
+            phrases.CHOICE_OTHER_REASON.format(
+                letter=L, option=options[L].rstrip("."),
+                why=phrases.CHOICE_WHY_UNKNOWN if named[L] < MENTIONED else phrases.CHOICE_WHY_WEAK)
+            for L in sorted(options) if L not in chosen
+        ]
+        if others:
+            text += " " + phrases.CHOICE_OTHERS.format(reasons="; ".join(others))
+    rest = [scores[L] for L in ranked[k:]]
+    margin = abs(min(scores[L] for L in chosen) - (max(rest) if not negative else min(rest))) if rest else 1.0
+    confidence = max(0.0, min(1.0, 0.5 + margin))
     return Answer(question, text, False, confidence, list(cites.values()), retrieval.results, choice=chosen)

@@ -19,6 +19,8 @@ def _format_answer(ans) -> str:
     lines = [ans.answer]
     if ans.choice:
         lines.append(f"Answer: {', '.join(ans.choice)}")
+    if ans.rephrase is not None and ans.rephrase.note:
+        lines += ["", f"Note: {ans.rephrase.note}"]  # the optional LLM step dropped or failed something
     if ans.citations:
         lines += ["", SOURCES_HEADER]
         for c in ans.citations:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +36,23 @@ class QuizSettings(BaseModel):
     max_hints: int = Field(3, description="Hints before the answer is revealed")
 
 
+class RephraseSettings(BaseModel):
+    """The optional LLM step (used only when `llm` is set): how to call it and how strictly to check it."""
+
+    model_config = ConfigDict(extra="forbid")
+    timeout: float = Field(20.0, description="Seconds to wait for the LLM before showing the composed answer")
+    max_retries: int = Field(1, description="Retries of a failed LLM call (OpenAI-compatible endpoints)")
+    api_key: SecretStr | None = Field(
+        None, description="API key of the OpenAI-compatible endpoint; falls back to OPENAI_API_KEY, then none"
+    )
+    temperature: float = Field(0.0, description="Sampling temperature of the rephrasing")
+    max_tokens: int = Field(400, description="Longest rephrasing the LLM may write")
+    min_share: float = Field(
+        0.7, ge=0.0, le=1.0,
+        description="Share of a sentence's content words that its cited passage must hold (numbers and names: all)",
+    )
+
+
 class UISettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     host: str = Field("127.0.0.1", description="Address the web UI binds to")
@@ -50,7 +67,12 @@ class Settings(BaseSettings):
     corpus: Path = Field(Path("corpus"), description="Folder of notes files (*.md)")
     home: Path = Field(Path(".tutor"), description="Index, BM25 state and progress database")
     chroma_url: str | None = Field(None, description="Use this Chroma server instead of the embedded store")
-    llm: str | None = Field(None, description="Optional OpenAI-compatible or ollama:// endpoint")
+    llm: str | None = Field(
+        None,
+        description="Optional LLM that rephrases answers (checked against the cited passages): "
+        "'openai:MODEL@BASE_URL' (any OpenAI-compatible server) or 'ollama:MODEL[@BASE_URL]'",
+    )
+    rephrase: RephraseSettings = RephraseSettings()
     index: IndexSettings = IndexSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()

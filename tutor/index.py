@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 
 from .config import Settings
 from .errors import IndexUnavailable, NotesError
-from .notes import parse_notes
+from .notes import PARSER_VERSION, parse_notes
 from .types import Passage
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,9 @@ def _from_record(text: str, m: dict) -> Passage:
 
 
 def read_notes_file(path: Path, name: str, max_bytes: int) -> tuple[str, str]:
-    """(text, sha256) of a notes file, or NotesError naming the file and the problem."""
+    """(text, hash) of a notes file, or NotesError naming the file and the problem. The hash covers
+    the parser version too, so an upgraded parser re-reads the notes (unchanged passages keep their
+    ids and are not embedded again)."""
     try:
         size = path.stat().st_size
     except OSError as e:
@@ -112,7 +114,12 @@ def read_notes_file(path: Path, name: str, max_bytes: int) -> tuple[str, str]:
         raise NotesError(f"{name}:{line}: not valid UTF-8 (byte {e.start}); save the file as UTF-8") from e
     if not text.strip():
         raise NotesError(f"{name}: the file is empty; nothing to index")
-    return text, hashlib.sha256(data).hexdigest()
+    return text, hashlib.sha256(PARSER_VERSION.encode() + b"\0" + data).hexdigest()
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def list_notes(corpus: Path) -> dict[str, Path]:
@@ -143,6 +150,17 @@ class IndexStore:
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
         self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
+        self._max_batch: int | None = None
+
+    def max_batch(self) -> int:
+        """Chroma's largest add/update/delete batch (5461 on 1.x), asked once; bigger writes are split."""
+        if self._max_batch is None:
+            try:
+                n = int(self.client.get_max_batch_size())
+            except Exception:  # an older or unreachable server: a size every version accepts
+                n = -1
+            self._max_batch = n if n > 0 else 1000
+        return self._max_batch
 
     # ------------------------------------------------------------ reading
     @property
@@ -227,7 +245,8 @@ class IndexStore:
             report.indexed.append(name)
         if only is None:
             for gone in sorted(set(state) - set(files)):
-                self.collection.delete(ids=sorted(state[gone]["ids"]))
+                for ids in _chunks(sorted(state[gone]["ids"]), self.max_batch()):
+                    self.collection.delete(ids=ids)
                 report.removed.append(gone)
         report.passages = self.count()
         return report
@@ -237,7 +256,7 @@ class IndexStore:
 
         n = len(passages)
         fresh = [p for p in passages if p.id not in old_ids]
-        batch = self.settings.index.embed_batch_size
+        batch = max(1, min(self.settings.index.embed_batch_size, self.max_batch()))
         for i in range(0, len(fresh), batch):
             chunk = fresh[i : i + batch]
             vectors = self.embed([p.embed_text for p in chunk])
@@ -247,9 +266,9 @@ class IndexStore:
             ]
             self.vector_store.add(nodes)
         kept = [p for p in passages if p.id in old_ids]
-        if kept:
-            self.collection.update(ids=[p.id for p in kept], metadatas=[_to_metadata(p, fhash, n) for p in kept])
+        for chunk in _chunks(kept, self.max_batch()):  # Chroma rejects an update over its max batch size
+            self.collection.update(ids=[p.id for p in chunk], metadatas=[_to_metadata(p, fhash, n) for p in chunk])
         stale = sorted(old_ids - {p.id for p in passages})
-        if stale:
-            self.collection.delete(ids=stale)
+        for ids in _chunks(stale, self.max_batch()):
+            self.collection.delete(ids=ids)
         return len(fresh)

@@ -19,8 +19,10 @@ from .types import ParsedFile, Passage
 # its children (its head line then goes into their section path), so passages stay a few lines.
 MAX_BULLET_LINES = 14
 MAX_BULLET_WORDS = 160
+# Bump when passages would come out differently: indexes built by an older parser are re-read.
+PARSER_VERSION = "2"
+_IMAGE_LINE = re.compile(r"^\s*!\[[^\]]*\]\([^)]*\)\s*$")
 CAPTION_MAX_WORDS = 8  # a longer line above a table is prose, not the table's caption
-HEAD_PASSAGE_MIN_WORDS = 5  # the head of a split bullet is a passage of its own if it says something
 
 _INLINE_TAGS = ["strong", "b", "em", "i", "u", "span", "a", "code", "font", "small", "sup", "sub", "mark"]
 _TABLE_OPEN = re.compile(r"<table\b", re.I)
@@ -270,10 +272,12 @@ def _bullet_passages(file: str, item: _Item, path: tuple[str, ...], skip: set[in
         items = tuple(t for t in texts[1:] if t)
         return [Passage(file, item.line, item.end, path, "bullet", clean(body), title=item.text, items=items)]
     out = []
-    if words(item.text) >= HEAD_PASSAGE_MIN_WORDS and not item.text.endswith("?"):
+    # A short head ("What is X-Ray?", "Amazon RDS") names its children's section and says nothing
+    # on its own (as a passage it would win every search for its name); a long one is a passage.
+    names_section = 0 < words(item.text) <= CAPTION_MAX_WORDS
+    if not names_section and words(item.text) and not item.text.endswith("?"):
         out.append(Passage(file, item.line, item.head_end, path, "bullet", item.text, title=item.text))
-    # A short head ("What is X-Ray?") names its children's section; a long one is a passage itself.
-    sub = path + ((item.text.rstrip(":,"),) if 0 < words(item.text) <= CAPTION_MAX_WORDS else ())
+    sub = path + ((item.text.rstrip(":,"),) if names_section else ())
     for child in item.children:
         out += _bullet_passages(file, child, sub, skip)
     return out
@@ -299,10 +303,12 @@ def _build_tree(blocks: list[_Block]) -> list[_Item]:
 
 def _caption_for(region: _TableRegion, lines: list[str], items_by_line: dict[int, _Item]) -> _Item | None:
     above = region.start - 1
-    gap = 0
-    while above >= 1 and not lines[above - 1].strip():
-        above, gap = above - 1, gap + 1
-    if above < 1 or gap > 1:
+    gap, image = 0, False
+    while above >= 1 and (not lines[above - 1].strip() or _IMAGE_LINE.match(lines[above - 1])):
+        image = image or bool(lines[above - 1].strip())
+        above, gap = above - 1, gap + (not lines[above - 1].strip())
+    # One blank line may part a caption from its table; a picture between them brings its own.
+    if above < 1 or gap > (3 if image else 1):
         return None
     item = next((it for ln, it in items_by_line.items() if it.line <= above <= it.head_end), None)
     if item is None:
@@ -314,7 +320,11 @@ def _caption_for(region: _TableRegion, lines: list[str], items_by_line: dict[int
             cands.append(p)
             p = p.parent
     elif item.parent is not None:
-        return None
+        if not image:
+            return None
+        while item.parent is not None:  # past a picture, the table belongs to the whole top bullet
+            item = item.parent
+        cands = [item]
     return next((c for c in cands if c.text and words(c.text) <= CAPTION_MAX_WORDS), None)
 
 

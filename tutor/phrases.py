@@ -10,5 +10,13 @@ CHOICE_OTHER_REASON = "{letter} ({option}) {why}"
 CHOICE_WHY_WEAK = "is not what the notes say fits here"
 CHOICE_WHY_UNKNOWN = "is not in your notes"
 CHOICE_NONE = "Your notes don't say which option fits; the closest passages are below."
+CHOICE_NEGATIVE = "Your notes back the other options, not {letters}: {reason}"
 META_REPLY = "I answer from your notes; ask me about a topic in them, or start a quiz."
 EMPTY_QUESTION = "The question is empty: type a question about your notes."
+
+# The optional LLM step (tutor/llm.py). Each note says what happened and that the notes' own answer is shown.
+LLM_DROPPED = "Rephrased by {model}; {summary}."
+LLM_REJECTED = "The rephrasing by {model} was not used ({summary}); this is the answer composed from your notes."
+LLM_FAILED = "The language model {model} could not rephrase this answer ({error}); this is the answer composed from your notes."
+LLM_NOT_INSTALLED = "the LLM packages are not installed: pip install 'notes-tutor[llm]'"
+LLM_BAD_SPEC = "TUTOR_LLM={spec!r} is not 'openai:MODEL@BASE_URL' or 'ollama:MODEL[@BASE_URL]'"

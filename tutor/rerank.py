@@ -14,7 +14,7 @@ from .text import content_terms, sentences
 from .types import Passage
 
 RERANK_FILE = Path(__file__).with_name("reranker.json")
-FEATURES = ("dense", "dense_rr", "lex_norm", "lex_rr", "fused_rr", "q_cov", "title_cov", "unit_cov", "log_len")
+FEATURES = ("dense", "dense_rr", "lex_norm", "lex_rr", "fused_rr", "q_cov", "title_cov", "unit_cov", "log_len", "ctx")
 # Used until a fit is shipped: plain reciprocal-rank fusion.
 _DEFAULT = {"weights": {f: (1.0 if f == "fused_rr" else 0.0) for f in FEATURES}, "bias": 0.0}
 
@@ -47,12 +47,13 @@ def load() -> dict:
     return _DEFAULT
 
 
-def features(q_terms: set[str], idf, pt: PassageTerms, dense: float | None, d_rank: int | None,
-             lex: float | None, l_rank: int | None, max_lex: float, f_rank: int) -> dict[str, float]:
-    qw = sum(idf(t) for t in q_terms) or 1.0
+def features(q_terms: dict[str, float], idf, pt: PassageTerms, dense: float | None, d_rank: int | None,
+             lex: float | None, l_rank: int | None, max_lex: float, f_rank: int, ctx: float = 0.0) -> dict[str, float]:
+    """q_terms: query term → weight (a follow-up's own words weigh more than its history's)."""
+    qw = sum(idf(t) * w for t, w in q_terms.items()) or 1.0
 
     def cov(terms: frozenset[str]) -> float:
-        return sum(idf(t) for t in q_terms & terms) / qw
+        return sum(idf(t) * w for t, w in q_terms.items() if t in terms) / qw
 
     title_w = sum(idf(t) for t in pt.title) or 1.0
     return {
@@ -63,9 +64,10 @@ def features(q_terms: set[str], idf, pt: PassageTerms, dense: float | None, d_ra
         "fused_rr": 1.0 / (1 + f_rank),
         "q_cov": cov(pt.all),
         # share of the passage's title (row key, bullet head) that the question names
-        "title_cov": sum(idf(t) for t in pt.title & q_terms) / title_w,
+        "title_cov": sum(idf(t) for t in pt.title if t in q_terms) / title_w,
         "unit_cov": max((cov(u) for u in pt.units), default=0.0),
         "log_len": math.log1p(pt.n_words) / 5,
+        "ctx": ctx,  # follow-ups: how close it sits to what the previous question was about
     }
 
 

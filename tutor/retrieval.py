@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 import bm25s
@@ -11,7 +12,7 @@ import numpy as np
 
 from . import rerank
 from .config import RetrievalSettings
-from .text import content_terms, words
+from .text import STOPWORDS, content_terms, stem, words
 from .types import Passage, Retrieval, ScoredPassage
 
 QueryEmbedder = Callable[[str], list[float]]
@@ -46,6 +47,33 @@ def shape_query(question: str, history: list[str]) -> str:
     if is_followup(question, history):
         return f"{question} {history[-1]}"
     return question
+
+
+def query_weights(question: str, history: list[str]) -> dict[str, float]:
+    """Query terms and their weights. In a follow-up the learner's own words say what is asked and
+    the previous question only says about what ('how is it priced?' after 'what is Lambda?'), so
+    the own words count twice."""
+    weights: dict[str, float] = {}
+    if is_followup(question, history):
+        for t in content_terms(history[-1]):
+            weights[t] = 1.0
+    for t in content_terms(question):
+        weights[t] = 2.0 if weights or history and is_followup(question, history) else 1.0
+    return weights
+
+
+def same_topic(p: Passage, anchor: Passage | None) -> float:
+    """How close p sits to what the previous question was about: the share of the anchor's place
+    in the notes (file, sections) that p shares beyond the file; 1 for the anchor itself, 0 for
+    another file or when there is no anchor."""
+    if anchor is None or p.file != anchor.file:
+        return 0.0
+    if p.id == anchor.id:
+        return 1.0
+    n = 0
+    while n < min(len(anchor.section), len(p.section)) and anchor.section[n] == p.section[n]:
+        n += 1
+    return n / (len(anchor.section) + 1)
 
 
 _CAPS_RUN = re.compile(r"\b(?:[A-Z][a-z]+[ -]){1,3}[A-Z][a-z]+s?\b")
@@ -109,12 +137,15 @@ class Retriever:
         terms = {p.id: rerank.passage_terms_of(p, d, a) for p, d, a in zip(passages, docs, acrs)}
         return cls({p.id: p for p in passages}, BM25Index(passages, docs), embed_query, dense_search, settings, terms)
 
-    def candidates(self, query: str) -> list[tuple[ScoredPassage, dict]]:
-        """Fused candidates with their rerank features, in fused order."""
+    def candidates(self, query: str, weights: dict[str, float] | None = None,
+                   anchor: Passage | None = None) -> list[tuple[ScoredPassage, dict]]:
+        """Fused candidates with their rerank features, in fused order. `weights`: query term →
+        weight (default: the query's own terms, weight 1); `anchor`: for a follow-up, the passage
+        the previous question was about."""
         s = self.settings
         dense = [(pid, sc) for pid, sc in self.dense_search(self.embed_query(query), s.candidates) if pid in self.passages]
-        q_terms = content_terms(query)
-        lexical = self.bm25.search(q_terms, s.candidates)
+        qw = weights if weights is not None else dict.fromkeys(content_terms(query), 1.0)
+        lexical = self.bm25.search([t for t, w in qw.items() for _ in range(round(w))], s.candidates)
         fused = rrf_fuse(
             [[pid for pid, _ in dense], [pid for pid, _ in lexical]], [s.dense_weight, s.lexical_weight], s.rrf_k
         )
@@ -122,11 +153,11 @@ class Retriever:
         l_rank = {pid: i for i, (pid, _) in enumerate(lexical)}
         dmap, lmap = dict(dense), dict(lexical)
         max_lex = max(lmap.values(), default=0.0)
-        qset = set(q_terms)
         out = []
         for f_rank, pid in enumerate(sorted(fused, key=lambda p: -fused[p])[: s.candidates]):
-            feats = rerank.features(qset, self.bm25.idf, self.terms[pid], dmap.get(pid), d_rank.get(pid),
-                                    lmap.get(pid), l_rank.get(pid), max_lex, f_rank)
+            feats = rerank.features(qw, self.bm25.idf, self.terms[pid], dmap.get(pid), d_rank.get(pid),
+                                    lmap.get(pid), l_rank.get(pid), max_lex, f_rank,
+                                    same_topic(self.passages[pid], anchor))
             out.append((ScoredPassage(self.passages[pid], fused[pid], dmap.get(pid), lmap.get(pid)), feats))
         return out
 
@@ -134,20 +165,34 @@ class Retriever:
         history = history or []
         query = shape_query(question, history)
         k = k or self.settings.top_k
-        cands = self.candidates(query)
-        for sp, feats in cands:
-            sp.score = rerank.score(feats)
-        results = [sp for sp, _ in sorted(cands, key=lambda c: -c[0].score)][:k]
+        results = self.ranked(query, query_weights(question, history), self.anchor(question, history))[:k]
         return Retrieval(query, results, self.support(question, query, results))
 
+    def ranked(self, query: str, weights: dict[str, float] | None = None, anchor: Passage | None = None) -> list[ScoredPassage]:
+        cands = self.candidates(query, weights, anchor)
+        for sp, feats in cands:
+            sp.score = rerank.score(feats)
+        return [sp for sp, _ in sorted(cands, key=lambda c: -c[0].score)]
+
+    def anchor(self, question: str, history: list[str]) -> Passage | None:
+        """What the conversation was about: the best passage for the previous question."""
+        if not is_followup(question, history):
+            return None
+        prev = self.ranked(shape_query(history[-1], history[:-1]))
+        return prev[0].passage if prev else None
+
     def coverage(self, text: str) -> float:
-        """IDF-weighted share of the question's content terms that the notes contain at all."""
-        terms = set(content_terms(text))
-        if not terms:
-            return 0.0
+        """IDF-weighted share of the question's content words that the notes contain at all. A word
+        the notes lack weighs by how rare it is in English: a missing 'timeout' says more about
+        coverage than a missing 'nutshell' or 'basically' (wordfreq's Zipf scale, 0 to about 7)."""
         max_idf = math.log(1 + (self.bm25.n_docs + 0.5) / 0.5)
-        total = sum(self.bm25.idf(t) if t in self.bm25.vocab else max_idf for t in terms)
-        have = sum(self.bm25.idf(t) for t in terms if t in self.bm25.vocab)
+        total = have = 0.0
+        for w in dict.fromkeys(w for w in words(text) if w not in STOPWORDS):
+            t = stem(w)
+            if t in self.bm25.vocab:
+                total, have = total + self.bm25.idf(t), have + self.bm25.idf(t)
+            else:
+                total += max_idf * min(1.0, max(0.1, (6.5 - _zipf(w)) / 6))
         return have / total if total else 0.0
 
     def support(self, question: str, query: str, results: list[ScoredPassage]) -> float:
@@ -155,6 +200,24 @@ class Retriever:
         from .calibration import support_score
 
         return support_score(support_features(self, question, query, results))
+
+
+@lru_cache(maxsize=4096)
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency  # lazy: its word list loads on first use
+
+    return zipf_frequency(word, "en")
+
+
+def _best_unit(retriever: Retriever, qterms: set[str], results: list[ScoredPassage]) -> float:
+    """The most of the question that one sentence, item or cell holds: a covered question is
+    usually answered in one place; a near miss borrows its words from several."""
+    idf, vocab = retriever.bm25.idf, retriever.bm25.vocab
+    total = sum(idf(t) if t in vocab else 8.0 for t in qterms)
+    if not total:
+        return 0.0
+    units = (u for r in results for u in retriever.terms[r.passage.id].units)
+    return max((sum(idf(t) for t in qterms & u) / total for u in units), default=0.0)
 
 
 def support_features(retriever: Retriever, question: str, query: str, results: list[ScoredPassage]) -> dict:
@@ -171,6 +234,7 @@ def support_features(retriever: Retriever, question: str, query: str, results: l
         "dense": top_dense,
         "coverage": retriever.coverage(query),
         "overlap": best_overlap,
+        "best_unit": _best_unit(retriever, qterms, results[:3]),
         "n_terms": min(len(qterms), 8) / 8,
         "has_words": 1.0 if words(question) else 0.0,
     }

@@ -98,7 +98,12 @@ class Tutor:
 
         q = clean_question(question)
         retrieval = self.retrieve(q, history)
-        return compose(q, retrieval, self.retriever, self.settings.answer, history or [], options)
+        ans = compose(q, retrieval, self.retriever, self.settings.answer, history or [], options)
+        if self.settings.llm:  # optional rephrasing, checked against the cited passages (tutor/llm.py)
+            from .llm import rephrase
+
+            ans = rephrase(ans, self.settings)
+        return ans
 
     # ------------------------------------------------------------ grading
     @cached_property

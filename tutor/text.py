@@ -16,8 +16,12 @@ STOPWORDS = frozenset(
     can could should would will shall may might must not no nor so than then too very just also
     about any all some each such only own same other more most s t don doesn isn aren
     tell explain describe mean means meaning please thing things something use used using get
+    whats wats im ive dont doesnt didnt isnt arent cant wont hows whys wheres thats theres youre u ur
+    pls plz actually really basically exactly even ok okay hey hi thanks thank want wanna gonna know
+    kinda sorta anyway vs versus difference differences compare compared comparison
     """.split()
 )
+_PLURAL_NUMBER = re.compile(r"^\d+s$")
 QUESTION_WORDS = frozenset("what which who whom whose when where why how".split())
 
 
@@ -40,6 +44,8 @@ def content_terms(text: str) -> list[str]:
     ws = [w for w in words(text) if w not in STOPWORDS]
     out = []
     for w in ws:
+        if _PLURAL_NUMBER.match(w):
+            w = w[:-1]  # 'throwing 504s' asks about the 504 error
         out.append(stem(w))
         if "-" in w or "." in w:
             # 'x-forwarded-for' also matches 'forwarded'; 'node.js' also 'node'

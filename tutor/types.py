@@ -100,6 +100,7 @@ class Answer:
     citations: list[Citation]
     passages: list[ScoredPassage]
     choice: list[str] | None = None
+    rephrase: "Rephrase | None" = None  # set only when the optional LLM step ran (TUTOR_LLM)
 
     def to_dict(self) -> dict:
         out = {
@@ -114,7 +115,27 @@ class Answer:
         }
         if self.choice is not None:
             out["choice"] = self.choice
+        if self.rephrase is not None:
+            out["rephrase"] = self.rephrase.to_dict()
         return out
+
+
+@dataclass
+class Rephrase:
+    """What the optional LLM step did to an answer: checked, not trusted (tutor/support_check.py)."""
+
+    model: str  # "openai:MODEL" or "ollama:MODEL" (no URL: the learner sees this)
+    used: bool  # the answer text is the LLM's rephrasing (only its supported sentences)
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # (sentence, why) for each sentence not shown
+    note: str = ""  # one line for the learner; "" when the whole rephrasing passed the check
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.note)
+
+    def to_dict(self) -> dict:
+        return {"model": self.model, "used": self.used, "flagged": self.flagged, "note": self.note,
+                "dropped": [{"sentence": s, "reason": r} for s, r in self.dropped]}
 
 
 @dataclass

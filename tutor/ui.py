@@ -27,7 +27,8 @@ from .errors import TutorError
 log = logging.getLogger(__name__)
 CITE_RE = re.compile(r"\[(\d+)\]")
 WORD_RE = re.compile(r"[a-z0-9]{3,}")
-STREAM_WORDS = 6  # words per streamed chunk of an answer
+STREAM_WORDS = 6  # words per streamed chunk of an answer, at least
+STREAM_UPDATES = 3  # partial updates per answer, at most: each costs a round of diff, send and render
 ALL_TOPICS = "All topics"
 DUE_ONLY = "What's due"
 
@@ -42,6 +43,7 @@ details.src .span { opacity:.7; font-size:.85em; }
 .passage mark { padding:0 .1em; }
 .choice-chip { display:inline-block; padding:.1em .6em; border-radius:1em; font-weight:600;
                background:var(--color-accent-soft); margin-bottom:.3em; }
+.tutor-refusal { font-weight:600; }
 .verdict { font-weight:700; } .verdict-correct { color:#15803d; } .verdict-partial { color:#b45309; }
 .verdict-incorrect { color:#b91c1c; }
 """
@@ -116,10 +118,22 @@ def answer_html(ans, uid: str) -> str:
         n = int(m.group(1))
         return f'<a class="cite" href="#cite-{uid}-{n}">[{n}]</a>' if n in known else m.group(0)
 
-    body = _paragraphs(CITE_RE.sub(chip, esc(ans.answer)))
+    def linked(text: str) -> str:
+        return CITE_RE.sub(chip, esc(text))
+
+    plain, mark, near = ans.answer.partition(phrases.YOU_MIGHT_MEAN)
+    if ans.refused:  # the plain "notes don't cover" sentence, then the suggestions, each [n] a chip
+        body = f'<p class="tutor-refusal">{linked(plain.strip())}</p>'
+        if mark:
+            body += f'<p class="you-might-mean">{esc(mark)} {linked(near.strip())}</p>'
+    else:
+        body = _paragraphs(linked(ans.answer))
+    body = f'<div class="tutor-answer-text">{body}</div>'
     head = ""
     if ans.choice:
         head = f'<div class="choice-chip">Answer: {esc(", ".join(ans.choice))}</div>'
+    if getattr(ans, "rephrase", None) is not None and ans.rephrase.note:  # the optional LLM step's flag
+        body += f'<p class="llm-note"><i>{esc(ans.rephrase.note)}</i></p>'
     snips = {} if ans.refused else cited_snippets(ans.answer)
     sources = "".join(passage_html(c.passage, c.n, f"cite-{uid}-{c.n}", snips.get(c.n, ())) for c in ans.citations)
     if sources and not ans.refused:  # a refusal's own text already says "You might mean: ... [n]"
@@ -128,9 +142,12 @@ def answer_html(ans, uid: str) -> str:
 
 
 def stream_chunks(text: str):
-    """Growing prefixes of the answer text, a few words at a time (plain, escaped)."""
+    """Growing prefixes of the answer text, a few words at a time (plain, escaped). The answer is composed
+    before the first chunk, so every partial update (a diff, a message, a render) only delays the finished
+    one: long answers come in bigger chunks, never more than STREAM_UPDATES of them."""
     words = text.split(" ")
-    for i in range(STREAM_WORDS, len(words), STREAM_WORDS):
+    step = max(STREAM_WORDS, -(-len(words) // (STREAM_UPDATES + 1)))
+    for i in range(step, len(words), step):
         yield f'<div class="tutor-answer">{_paragraphs(esc(" ".join(words[:i])))}</div>'
 
 

@@ -1,0 +1,96 @@
+"""Practice-exam questions: option parsing, evidence units, and cited, grounded choices."""
+import re
+
+import pytest
+
+from tutor.choice import answer_choice, how_many, is_negative
+from tutor.choice_evidence import _cov, term_alternates, units_of
+from tutor.text import content_terms
+from tutor.types import Passage
+
+
+@pytest.mark.parametrize("q, n", [
+    ("Which of the following are valid RI types? (Choose TWO)", 2),
+    ("What can edge locations be used for? (Select TWO)", 2),
+    ("Pick three benefits of caching.", 3),
+    ("Which service provides DNS?", 1),
+])
+def test_how_many(q, n):
+    assert how_many(q) == n
+
+
+@pytest.mark.parametrize("q, neg", [
+    ("Which of the following is NOT a benefit of using Edge Locations?", True),
+    ("RDS supports several engines. Which of the following is not one of them?", True),
+    ("All of these are storage classes EXCEPT:", True),
+    ("Consistent uptime is not an issue. Which EC2 buying option is the most cost-effective?", False),
+    ("Which service provides DNS?", False),
+])
+def test_negative_questions(q, neg):
+    assert is_negative(q) is neg
+
+
+def test_compound_terms_meet_their_parts_and_joined_form():
+    alts = term_alternates("AWS Multi-Factor Authentication and On-Demand instances")
+    w = {t: 1.0 for t in alts}
+    assert _cov({"multi": 1.0, "factor": 1.0}, alts, frozenset(content_terms("Multifactor Authentication"))) == 1.0
+    assert _cov({"demand": 1.0}, alts, frozenset(content_terms("On Demand"))) == 1.0
+    assert "demand" in w and "on-demand" not in w
+
+
+def test_table_row_units_keep_the_row_key_as_title():
+    p = Passage("n.md", 1, 5, ("EC2", "EC2 Option", "Spot"), "table_row",
+                "EC2 Option: Spot. Good for: Flexible start and end times; Very low compute prices",
+                fields=(("EC2 Option", "Spot"), ("Good for", "Flexible start and end times; Very low compute prices")),
+                title="Spot", items=("Flexible start and end times", "Very low compute prices"))
+    units = units_of(p)
+    texts = [u.text for u in units]
+    assert "Flexible start and end times" in texts and "Very low compute prices" in texts
+    assert all("spot" in u.title_terms for u in units)
+    assert all(u.text in p.text for u in units if "; " not in u.text)
+
+
+def _assert_grounded(ans):
+    """Every quoted reason is the notes' own words from the passage it cites."""
+    by_n = {c.n: c.passage for c in ans.citations}
+    for quote, n in re.findall(r"— (.+?) \[(\d+)\]", ans.answer):
+        p = by_n[int(n)]
+        body = quote.rstrip(" …").split(": ", 1)[-1]
+        assert body in p.text, (quote, p.text)
+
+
+def _ask(tutor, q, opts):
+    return tutor.ask(q, [], opts)
+
+
+def test_scenario_question_picks_the_row_that_fits(tutor):
+    ans = _ask(tutor, "A company's batch jobs have flexible start and end times. Which EC2 pricing option is the most cost-effective?",
+               {"A": "On-Demand Instances", "B": "Spot Instances", "C": "Reserved Instances", "D": "Dedicated Hosts"})
+    assert ans.choice == ["B"] and ans.citations
+    _assert_grounded(ans)
+
+
+def test_negative_question_picks_the_option_the_notes_do_not_back(tutor):
+    ans = _ask(tutor, "Amazon RDS supports several database engines. Which of the following is NOT one of them?",
+               {"A": "PostgreSQL", "B": "Teradata", "C": "MariaDB", "D": "Oracle"})
+    assert ans.choice == ["B"] and ans.citations
+    _assert_grounded(ans)
+
+
+def test_choose_two_returns_two_cited_letters(tutor):
+    ans = _ask(tutor, "How is AWS Lambda priced? (Choose TWO)",
+               {"A": "Number of requests", "B": "Number of volumes", "C": "Duration of the code's execution",
+                "D": "Placement groups", "E": "Storage consumed"})
+    assert ans.choice == ["A", "C"] and ans.citations
+    _assert_grounded(ans)
+    assert "D (Placement groups) is not in your notes" in ans.answer
+
+
+def test_without_the_embedding_model_lexical_evidence_still_answers(tutor):
+    def broken(texts):
+        raise RuntimeError("no model")
+
+    q = "Which Elastic Load Balancer is best suited for HTTP and HTTPS traffic?"
+    opts = {"A": "Network Load Balancer", "B": "Application Load Balancer", "C": "Classic Load Balancer"}
+    ans = answer_choice(q, opts, tutor.retrieve(q), tutor.retriever, encode=broken)
+    assert ans.choice == ["B"] and ans.citations

@@ -1,0 +1,267 @@
+"""Evidence for practice-exam options: which sentences of the notes tie an option to the question.
+
+A passage supports an option when one of its units (a sentence, a list item, a pair of adjacent
+items) is about what the question asks AND names or describes the option. Both sides are measured
+lexically (IDF-weighted share of the terms, the passage's row key or bullet head counting as part
+of every unit) and densely (cosine of the embeddings of the unit and the question / option).
+"""
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .text import STOPWORDS, content_terms, sentences, stem, words
+from .types import Passage
+
+# Terms an option shares with most other options ("instances" in "Spot instances", "On-Demand
+# instances") or with the question itself say nothing about which option fits: they count this much.
+SHARED_WEIGHT = 0.2
+CONTEXT_WEIGHT = 0.3
+UNIT_MAX_WORDS = 60
+QUESTION_K = 15  # the question's own passages
+OPTION_K = 8  # each option's passages (with the question; by its own words)
+
+
+@dataclass(frozen=True)
+class Unit:
+    passage: Passage
+    text: str  # the notes' own words, shown when this unit is cited
+    head: str  # what the unit is about: the row key or bullet head, then the section it sits in
+    body_terms: frozenset[str]
+    title_terms: frozenset[str]  # the row key / bullet head: the unit speaks about this
+    context_terms: frozenset[str]  # the enclosing section or table: shared by many units
+
+    @property
+    def head_terms(self) -> frozenset[str]:
+        return self.title_terms | self.context_terms
+
+    @property
+    def terms(self) -> frozenset[str]:
+        return self.body_terms | self.title_terms | self.context_terms
+
+    @property
+    def embed_text(self) -> str:
+        hs = [h for h in self.head.split(" — ") if h and h.lower() not in self.text.lower()]
+        return f"{' — '.join(hs)}: {self.text}" if hs else self.text
+
+
+@dataclass
+class OptionEvidence:
+    letter: str
+    text: str
+    weights: dict[str, float]  # option term → weight (IDF, shared terms discounted)
+    rows: np.ndarray = field(default_factory=lambda: np.zeros((0, len(COLS))))
+
+
+# one row per unit of the candidate passages
+COLS = ("q_lex", "o_lex", "oh_lex", "qb_dense", "o_dense")
+C = {name: i for i, name in enumerate(COLS)}
+
+
+# ---------------------------------------------------------------- units
+_UNIT_CACHE: dict[str, tuple[Unit, ...]] = {}
+
+
+def _split(text: str) -> list[str]:
+    return [s for part in re.split(r";\s", text) for s in sentences(part)]
+
+
+def _unit_texts(p: Passage) -> list[str]:
+    """A passage's readable pieces: list items (and adjacent pairs, since a nested list loses its
+    nesting: "Identity Federation" / "Active Directory, …"), cell sentences, the bullet head."""
+    parts: list[str] = []
+    items = [it for it in p.items if it.strip()]
+    if p.kind == "table_row" and len(p.fields) > 1:
+        for _, cell in p.fields[1:]:
+            cell_items = [it for it in items if it in cell]
+            rest = cell
+            for it in cell_items:
+                rest = rest.replace(it, " ")
+            parts += [s for s in _split(rest) if len(content_terms(s)) > 1]
+            parts += cell_items
+            parts += [f"{a}; {b}" for a, b in zip(cell_items, cell_items[1:])]
+    elif items:
+        parts.append(p.title)
+        parts += items
+        parts += [f"{a}; {b}" for a, b in zip(items, items[1:])]
+    elif len(p.text.split()) <= UNIT_MAX_WORDS:
+        parts.append(p.text)
+    else:
+        parts += _split(p.text)
+    seen, out = set(), []
+    for t in parts:
+        t = " ".join(t.split()[:UNIT_MAX_WORDS]).strip(" ;:")
+        if t and re.search(r"\w", t) and t.lower() not in seen:
+            seen.add(t.lower())
+            out.append(t)
+    return out or [p.text]
+
+
+def units_of(p: Passage) -> tuple[Unit, ...]:
+    hit = _UNIT_CACHE.get(p.id)
+    if hit is not None:
+        return hit
+    if p.kind == "table_row":
+        title = p.title or (p.section[-1] if p.section else "")
+        context = [h for h in p.section[-3:-1]]
+    else:
+        title = p.title if p.items else ""
+        context = list(p.section[-1:])
+    title_terms = frozenset(content_terms(title))
+    context_terms = frozenset(content_terms(" ".join(context))) - title_terms
+    head = " — ".join([h for h in [title, *reversed(context)] if h])
+    units = []
+    for t in _unit_texts(p):
+        units.append(Unit(p, t, head, frozenset(content_terms(t)), title_terms, context_terms))
+    out = tuple(units)
+    if len(_UNIT_CACHE) > 50_000:
+        _UNIT_CACHE.clear()
+    _UNIT_CACHE[p.id] = out
+    return out
+
+
+# ---------------------------------------------------------------- embeddings
+class _EmbedCache:
+    """Normalized vectors by text; units are embedded once per process, in batches."""
+
+    def __init__(self, limit: int = 20_000):
+        self.vecs: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.limit = limit
+        self.lock = threading.Lock()
+
+    def get(self, texts: list[str], encode) -> np.ndarray:
+        with self.lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self.vecs))
+        if missing:
+            new = encode(missing)
+            with self.lock:
+                for t, v in zip(missing, new):
+                    self.vecs[t] = np.asarray(v, dtype=np.float32)
+                while len(self.vecs) > self.limit:
+                    self.vecs.popitem(last=False)
+        with self.lock:
+            return np.stack([self.vecs[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
+
+_EMB = _EmbedCache()
+
+
+def default_encoder():
+    from .embedding import encode
+
+    return encode
+
+
+# ---------------------------------------------------------------- option terms
+def term_alternates(text: str) -> dict[str, frozenset[str]]:
+    """Stemmed content terms of a question or option, each with the forms that also meet it.
+    A compound counts as its parts, each met by the part itself, the whole compound, or the
+    compound written as one word ('multi-factor' ~ 'multifactor'; 'on-demand' ~ 'demand')."""
+    out: dict[str, set[str]] = {}
+    for w in words(text):
+        if w in STOPWORDS:
+            continue
+        pieces = [x for x in re.split(r"[.\-]", w) if x and x not in STOPWORDS]
+        if len(pieces) <= 1 and ("-" not in w and "." not in w):
+            out.setdefault(stem(w), set())
+            continue
+        whole = {stem(w), stem(re.sub(r"[.\-]", "", w))}
+        for x in pieces or [w]:
+            out.setdefault(stem(x), set()).update(whole)
+    return {t: frozenset(a) for t, a in out.items()}
+
+
+def option_weights(options: dict[str, str], question: str, idf) -> dict[str, dict[str, float]]:
+    """Each option's terms weighted by IDF; terms most options share, or the question already
+    says, are discounted (unless that would leave the option with nothing of its own)."""
+    terms = {L: set(term_alternates(t)) for L, t in options.items()}
+    q = set(term_alternates(question))
+    n = len(options)
+    df: dict[str, int] = {}
+    for ts in terms.values():
+        for t in ts:
+            df[t] = df.get(t, 0) + 1
+    out = {}
+    for L, ts in terms.items():
+        shared = {t for t in ts if (n > 2 and df[t] * 2 > n) or t in q}
+        own = ts - shared
+        out[L] = {t: idf(t) * (SHARED_WEIGHT if (t in shared and own) else 1.0) for t in ts}
+    return out
+
+
+def _cov(weights: dict[str, float], alts: dict[str, frozenset[str]], terms: frozenset[str]) -> float:
+    tot = sum(weights.values())
+    if not tot:
+        return 0.0
+    return sum(w for t, w in weights.items() if t in terms or not alts.get(t, frozenset()).isdisjoint(terms)) / tot
+
+
+# ---------------------------------------------------------------- gathering
+def candidate_passages(question: str, options: dict[str, str], retrieval, retriever, oweights) -> list[Passage]:
+    """The question's own passages, each option's passages with the question, and the passages
+    that name each option at all (its row, its bullet)."""
+    seen: dict[str, Passage] = {sp.passage.id: sp.passage for sp in retrieval.results}
+    for sp in retriever.retrieve(question, k=QUESTION_K).results:
+        seen.setdefault(sp.passage.id, sp.passage)
+    for L, text in options.items():
+        for sp in retriever.retrieve(f"{question} {text}", k=OPTION_K).results:
+            seen.setdefault(sp.passage.id, sp.passage)
+        w = oweights[L]
+        top = max(w.values(), default=0.0)
+        own = [t for t in w if w[t] >= SHARED_WEIGHT * top]
+        for pid, _ in retriever.bm25.search(own, OPTION_K):
+            seen.setdefault(pid, retriever.passages[pid])
+    return list(seen.values())
+
+
+def gather(question: str, options: dict[str, str], retrieval, retriever, encode=None) -> tuple[list[Unit], dict[str, OptionEvidence], bool]:
+    """Units of the candidate passages and, per option, one evidence row per unit (COLS).
+    The last value says whether dense evidence is there (False when no model could embed)."""
+    idf = retriever.bm25.idf
+    vocab = retriever.bm25.vocab
+    max_idf = idf("\x00never\x00")
+
+    def idf_any(t: str) -> float:
+        return idf(t) if t in vocab else max_idf
+
+    ow = option_weights(options, question, idf_any)
+    passages = candidate_passages(question, options, retrieval, retriever, ow)
+    units = [u for p in passages for u in units_of(p)]
+    n = len(units)
+    q_alts = term_alternates(question)
+    o_alts = {L: term_alternates(t) for L, t in options.items()}
+    letters = list(options)
+    dense = False
+    if n:
+        try:
+            enc = encode or default_encoder()
+            U = _EMB.get([u.embed_text for u in units], enc)
+            B = _EMB.get([u.text for u in units], enc)
+            V = _EMB.get([question] + [options[L] for L in letters], enc)
+            dense = True
+        except Exception:  # no model: the lexical evidence alone still answers
+            dense = False
+    zeros = np.zeros(n)
+    # the unit's own words against the question: its heading is what the option is matched on
+    qb_dense = B @ V[0] if dense else zeros
+    out = {}
+    for i, L in enumerate(letters):
+        w, oa = ow[L], o_alts[L]
+        # the question's own words, less those the option repeats: naming the option is not relevance
+        qw = {t: idf_any(t) for t in q_alts if w.get(t, 0.0) == 0.0} or {t: idf_any(t) for t in q_alts}
+        cols = {
+            "q_lex": [_cov(qw, q_alts, u.terms) for u in units],
+            # the enclosing section names what many units share: an option met only there counts less
+            "o_lex": [(1 - CONTEXT_WEIGHT) * _cov(w, oa, u.body_terms | u.title_terms) + CONTEXT_WEIGHT * _cov(w, oa, u.terms)
+                      for u in units],
+            "oh_lex": [_cov(w, oa, u.title_terms) for u in units],
+            "qb_dense": qb_dense,
+            "o_dense": U @ V[1 + i] if dense else zeros,
+        }
+        rows = np.stack([np.asarray(cols[c], dtype=float) for c in COLS], axis=1) if n else np.zeros((0, len(COLS)))
+        out[L] = OptionEvidence(L, options[L], w, rows)
+    return units, out, dense
