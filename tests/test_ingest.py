@@ -170,3 +170,17 @@ def test_cli_empty_question_exits_non_zero_without_traceback(tmp_path, corpus_co
         assert proc.returncode != 0
         assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
         assert "error:" in proc.stderr and "question is empty" in proc.stderr, proc.stderr[-2000:]
+
+
+def test_new_parser_version_rereads_notes_but_embeds_only_changed_passages(tmp_path, corpus2, embedding, monkeypatch):
+    import tutor.index
+
+    t, _ = make_tutor(tmp_path / "h", corpus2, embedding)
+    first = t.ingest()
+    monkeypatch.setattr(tutor.index, "PARSER_VERSION", "test-upgrade")
+    t2, counter = make_tutor(tmp_path / "h", corpus2, embedding)
+    second = t2.ingest()
+    # the upgrade re-reads both files, but passages that come out the same keep their vectors
+    assert sorted(second.indexed) == ["aws-notes.md", "caching.md"] and counter.calls == 0
+    assert second.passages == first.passages
+    assert_consistent(t2, corpus2)

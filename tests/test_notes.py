@@ -59,3 +59,24 @@ def test_inline_edge_cases_exact_spans():
     assert (bullet.start, bullet.end) == (3, 5) and "child two" in bullet.text
     row = next(p for p in ps if p.kind == "table_row")
     assert (row.start, row.end) == (9, 9) and row.text == "K: a. V: 1."
+
+
+def test_short_head_of_a_split_bullet_names_a_section_not_a_passage():
+    """'Amazon Relational Database Service (RDS)' heads more than a passage can hold: its children
+    carry it in their section path, and the bare line is no passage to win searches for 'RDS'."""
+    ps = parse_notes("aws-notes.md", (CORPUS / "aws-notes.md").read_text(encoding="utf-8")).passages
+    assert not any(p.text == "Amazon Relational Database Service (RDS)" for p in ps)
+    engines = next(p for p in ps if "PostgreSQL" in p.text and p.title.startswith("Relational Database Types"))
+    assert engines.section[-1] == "Amazon Relational Database Service (RDS)"
+
+
+def test_caption_found_past_a_picture_between_bullet_and_table():
+    text = ("* CloudFront (CDN)\n  * A content delivery network\n    * Can be used with S3\n\n"
+            "![edge](https://example.com/e.png)\n\n<table>\n<tr><th>Key Terminology</th><th>Description</th></tr>\n"
+            "<tr><td>Origin</td><td>Where the files come from</td></tr>\n</table>\n")
+    row = next(p for p in parse_notes("x.md", text).passages if p.kind == "table_row")
+    assert row.section == ("CloudFront (CDN)", "Origin") and (row.start, row.end) == (9, 9)
+    # without the picture, two blank lines still part a table from the bullet above
+    far = text.replace("![edge](https://example.com/e.png)\n", "\n")
+    row = next(p for p in parse_notes("x.md", far).passages if p.kind == "table_row")
+    assert row.section[0] != "CloudFront (CDN)"

@@ -30,3 +30,18 @@ def test_uncovered_question_has_low_support(tutor):
     covered = tutor.retrieve("how long does RDS keep automated backups?").support
     uncovered = tutor.retrieve("how do I bake sourdough bread?").support
     assert uncovered < covered
+
+
+def test_misspelt_question_finds_what_the_right_spelling_finds(tutor):
+    from tutor.spelling import Speller
+
+    sp = Speller([p.embed_text for p in tutor.passages()])
+    assert sp.fix("which apps benefit from elasticahce?") == "which apps benefit from elasticache?"
+    assert sp.fix("how do I bake bread?") == "how do I bake bread?"  # common words the notes lack stay
+    right = tutor.retrieve("which database engines does RDS support?").results[0].passage.id
+    assert tutor.retrieve("which databse engines does RDS suport?").results[0].passage.id == right
+
+
+def test_followup_stays_with_the_previous_topic(tutor):
+    r = tutor.retrieve("what kind of apps are they good for?", ["what are spot instances?"])
+    assert r.results[0].passage.title in ("Spot", "Sport Instances"), r.results[0].passage.section_path

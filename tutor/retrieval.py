@@ -12,6 +12,7 @@ import numpy as np
 
 from . import rerank
 from .config import RetrievalSettings
+from .spelling import Speller
 from .text import STOPWORDS, content_terms, stem, words
 from .types import Passage, Retrieval, ScoredPassage
 
@@ -128,6 +129,7 @@ class Retriever:
     dense_search: DenseSearch
     settings: RetrievalSettings
     terms: dict[str, "rerank.PassageTerms"]
+    speller: Speller
 
     @classmethod
     def build(cls, passages: list[Passage], embed_query, dense_search, settings) -> "Retriever":
@@ -135,7 +137,8 @@ class Retriever:
         acrs = [acronyms(f"{p.title} {p.section_path}") for p in passages]
         docs = [content_terms(p.embed_text) + a for p, a in zip(passages, acrs)]
         terms = {p.id: rerank.passage_terms_of(p, d, a) for p, d, a in zip(passages, docs, acrs)}
-        return cls({p.id: p for p in passages}, BM25Index(passages, docs), embed_query, dense_search, settings, terms)
+        return cls({p.id: p for p in passages}, BM25Index(passages, docs), embed_query, dense_search, settings, terms,
+                   Speller([p.embed_text for p in passages]))
 
     def candidates(self, query: str, weights: dict[str, float] | None = None,
                    anchor: Passage | None = None) -> list[tuple[ScoredPassage, dict]]:
@@ -162,7 +165,8 @@ class Retriever:
         return out
 
     def retrieve(self, question: str, history: list[str] | None = None, k: int | None = None) -> Retrieval:
-        history = history or []
+        question = self.speller.fix(question)
+        history = [self.speller.fix(h) for h in history or []]
         query = shape_query(question, history)
         k = k or self.settings.top_k
         results = self.ranked(query, query_weights(question, history), self.anchor(question, history))[:k]

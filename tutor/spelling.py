@@ -1,0 +1,47 @@
+"""Learners misspell ("elasticahce", "recieve"); their notes' own words are the dictionary.
+A question word the notes lack is replaced by the one notes word within an edit or two of it,
+unless the word is common English (then it is a real word the notes simply do not use)."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from .text import STOPWORDS, words
+
+MIN_LEN = 5  # shorter words are too often another real word one edit away
+COMMON_ZIPF = 3.0  # wordfreq Zipf at or above which an unknown word is taken as meant
+
+
+@lru_cache(maxsize=8192)
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency  # lazy: its word list loads on first use
+
+    return zipf_frequency(word, "en")
+
+
+class Speller:
+    def __init__(self, texts: list[str]):
+        self.vocab = sorted({w for t in texts for w in words(t) if w.isalpha() and len(w) >= MIN_LEN - 1})
+        self._known = set(self.vocab)
+
+    def fix_word(self, w: str) -> str:
+        if len(w) < MIN_LEN or not w.isalpha() or w in self._known or w in STOPWORDS or _zipf(w) >= COMMON_ZIPF:
+            return w
+        limit = 1 if len(w) <= 8 else 2
+        hits = process.extract(w, self.vocab, scorer=OSA.distance, score_cutoff=limit, limit=3)
+        if not hits:
+            return w
+        best = min(d for _, d, _ in hits)
+        tops = [m for m, d, _ in hits if d == best]
+        return tops[0] if len(tops) == 1 else w  # two equally close words: do not guess
+
+    def fix(self, text: str) -> str:
+        """The text with misspelt words replaced (case and punctuation of the rest kept)."""
+        return re.sub(r"[A-Za-z]+", lambda m: self._fix_token(m.group()), text)
+
+    def _fix_token(self, tok: str) -> str:
+        fixed = self.fix_word(tok.lower())
+        return tok if fixed == tok.lower() else fixed
