@@ -22,6 +22,7 @@ OPTION_LINE = re.compile(r"^\s*\(?([A-Ha-h])[.)]\s+(.+?)\s*$")
 META = re.compile(r"^\s*(what did i (just )?ask|what was my (last|previous|first) question|who are you|what can you do|help|hi|hello|thanks?( you)?)\W*$", re.I)
 SHORT_ITEM_WORDS = 6  # list items this short read better joined on one line
 PRIOR_SCALE = 4.0  # reranker-score gap at which a passage's units count e times less
+NAMED_WEIGHT = 0.15  # bonus for units of a passage whose key the question names
 
 
 @dataclass
@@ -85,12 +86,13 @@ def _units(p: Passage, rank: int) -> list[Unit]:
         if short:
             add(", ".join(p.items), head)
         else:
-            if not head.endswith("?"):
+            as_context = nwords(head) <= 6 and not head.endswith("?")
+            if not head.endswith("?") and not as_context:  # a short head lives on as its items' context
                 for s in sentences(head):
                     add(s)
             for it in p.items:
                 for s in sentences(it):
-                    add(s, head if nwords(head) <= 6 and not head.endswith("?") else "")
+                    add(s, head if as_context else "")
     else:
         for s in sentences(p.text):
             add(s)
@@ -115,7 +117,7 @@ def _score_units(units: list[Unit], q_terms: set[str], idf, results: list[Scored
         lex = sum(idf(t) for t in q_terms & u.terms) / qw
         named = _names(q_terms, u.passage, idf)
         u.named = named
-        u.score = 0.45 * lex + 0.4 * prior.get(u.passage.id, 0.0) + 0.15 * named - 0.003 * max(0, nwords(u.text) - 40)
+        u.score = 0.45 * lex + 0.4 * prior.get(u.passage.id, 0.0) + NAMED_WEIGHT * named - 0.003 * max(0, nwords(u.text) - 40)
 
 
 def _budget(question: str, settings: AnswerSettings) -> tuple[int, int]:
@@ -124,7 +126,7 @@ def _budget(question: str, settings: AnswerSettings) -> tuple[int, int]:
     return 3, settings.max_words
 
 
-def _select(units: list[Unit], question: str, settings: AnswerSettings) -> list[Unit]:
+def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms: set[str]) -> list[Unit]:
     if not units:
         return []
     max_units, max_words = _budget(question, settings)
@@ -136,7 +138,11 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings) -> list[
         # Draw on both sides: the best unit from another passage the question names (another row,
         # another bullet), else from any other passage.
         others = [u for u in ranked if u.passage.id != best.passage.id and u.passage.title != best.passage.title]
-        other = next((u for u in others if u.named > 0), others[0] if others else None)
+        # the other side is a passage whose key names something in the question that best's does not
+        # ("On Demand" against "Reserved Instances"; not "Reserved" again)
+        side = set(content_terms(best.passage.title))
+        other = next((u for u in others if u.named > 0 and set(content_terms(u.passage.title)) & q_terms - side),
+                     others[0] if others else None)
         if other is not None and other.score >= 0.3 * best.score:
             chosen.append(other)
             used += nwords(other.text)
@@ -215,7 +221,7 @@ def compose(
     q_terms = set(content_terms(retrieval.query))
     units = [u for i, r in enumerate(retrieval.results[:5]) for u in _units(r.passage, i)]
     _score_units(units, q_terms, retriever.bm25.idf, retrieval.results)
-    chosen = _select(units, question, settings)
+    chosen = _select(units, question, settings, q_terms)
     text, cites = _render(chosen, _budget(question, settings)[1])
     return Answer(question, text, False, support, cites, retrieval.results)
 
