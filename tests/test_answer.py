@@ -55,3 +55,15 @@ def test_practice_question_with_options(tutor):
     assert opts and set(opts) == {"A", "B", "C", "D"}
     ans = tutor.ask(stem, [], opts)
     assert ans.choice == ["B"] and ans.citations
+
+
+def test_comparison_draws_on_both_sides(tutor):
+    ans = tutor.ask("on demand vs reserved instances - what's the difference?")
+    titles = {c.passage.title for c in ans.citations}
+    assert "On Demand" in titles and any(t.startswith("Reserved") for t in titles), titles
+
+
+def test_short_bullet_head_is_not_an_answer_sentence_of_its_own(tutor):
+    ans = tutor.ask("my bucket gets more than 300 GET requests per second, what should I do?")
+    sentences = [s.strip() for s in ans.answer.split("].") if s.strip()]
+    assert all(len(s.split()) > 4 for s in sentences), sentences
