@@ -12,7 +12,8 @@ What it does, in a temporary folder (never `.tutor/` or `corpus/`):
    the first HTTP 200 and until the page shows the question box ready (`#question textarea` visible and
    enabled: the Gradio app has mounted), and the server's CPU time (user+sys) until then, which moves less
    with other load than the wall time. On the last start it asks one question at once, which gives
-   "first answer after start" (the model loads in the background while the page comes up);
+   "first answer after start" (`tutor serve` checks the corpus behind the page and loads the model once the
+   first browser has loaded it, so the answer pays for the model load);
 3. answer latency on that last server, after 3 warm-up asks per path, interleaved question by question
    so that every path sees the same load:
    - **browser**: click on Ask → the finished answer (`.tutor-answer.done`) is in the chat, timed in the
@@ -249,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
                 open_ready(page, server.url)
                 usable_s.append(time.perf_counter() - server.t0)
                 cpu_s.append(server.cpu_seconds())
+                load_now = loadavg()[0]
                 last = i == args.cold_starts - 1
                 if last:  # ask at once: the model may still be loading in the background
                     browser_ask(page, WARM_UP[0])
@@ -256,9 +258,10 @@ def main(argv: list[str] | None = None) -> int:
                     break
                 page.context.close()
                 server.stop()
-                print(f"cold start {i + 1}: page usable after {usable_s[-1]:.2f} s", flush=True)
-            print(f"cold start {len(usable_s)}: page usable after {usable_s[-1]:.2f} s, "
-                  f"first answer {first_answer_s:.2f} s after the spawn", flush=True)
+                print(f"cold start {i + 1}: page usable after {usable_s[-1]:.2f} s (server CPU {cpu_s[-1]:.2f} s, "
+                      f"load {load_now})", flush=True)
+            print(f"cold start {len(usable_s)}: page usable after {usable_s[-1]:.2f} s (server CPU {cpu_s[-1]:.2f} s, "
+                  f"load {load_now}), first answer {first_answer_s:.2f} s after the spawn", flush=True)
 
             # ---- warm latency, interleaved
             from tutor.config import Settings

@@ -125,3 +125,41 @@ def test_unreachable_server_at_start_is_a_clear_error(tmp_path, corpus_copy, emb
     assert url in str(err.value) or "index" in str(err.value).lower()
     with pytest.raises(TutorError):
         t.ask("What is S3?")
+
+
+def test_writes_over_chromas_max_batch_size_are_split(tmp_path, corpus_copy, chroma_server, embedding, monkeypatch):
+    """Chroma refuses an add or update of more records than its max batch size (5461 in chromadb
+    1.x). A notes file with more passages than that, changed at the end or re-read by a newer
+    parser, updates every kept passage at once and its ingest failed. A limit of 20 stands in for
+    5461 here, so the test needs no 6,000-passage file: the client's own check rejects any
+    add/update over 20 (adds go in embedding batches of 16), and deletes, which the client does not
+    check, are recorded."""
+    from chromadb.api.fastapi import FastAPI
+
+    limit = 20
+    monkeypatch.setattr(FastAPI, "get_max_batch_size", lambda self: limit)
+    deletes: list[int] = []
+    real_delete = FastAPI._delete
+
+    def delete(self, collection_id, ids=None, *a, **k):
+        deletes.append(len(ids or []))
+        return real_delete(self, collection_id, ids, *a, **k)
+
+    monkeypatch.setattr(FastAPI, "_delete", delete)
+    notes = corpus_copy / "aws-notes.md"
+    t = make_tutor(tmp_path / "home", corpus_copy, chroma_server.url, embedding)
+    first = t.ingest()
+    assert not first.errors and first.passages > 4 * limit
+
+    notes.write_text(notes.read_text(encoding="utf-8") + "\n## Added later\n\n- Glacier retrieval takes hours.\n",
+                     encoding="utf-8")
+    edited = t.ingest()  # every earlier passage keeps its id: its metadata is updated, > 20 at once
+    assert edited.indexed == ["aws-notes.md"] and 0 < edited.embedded < limit
+    assert t.ingest().unchanged == ["aws-notes.md"]  # every stored passage carries the new file hash
+
+    notes.write_text("# Moved\n\n" + notes.read_text(encoding="utf-8"), encoding="utf-8")
+    moved = t.ingest()  # every line number shifts: all passages are new and the old ones stale
+    notes.unlink()
+    gone = t.ingest()
+    assert gone.removed == ["aws-notes.md"] and gone.passages == 0
+    assert deletes and max(deletes) <= limit and sum(deletes) >= edited.passages + moved.passages

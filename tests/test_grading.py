@@ -161,3 +161,51 @@ def test_citation_is_carried_and_named(grader):
 def test_derived_key_points_are_content_phrases():
     assert derive_key_points("The water was evaporated, leaving the salt.") == ["The water was evaporated", "leaving the salt"]
     assert derive_key_points("Spot: bid whatever price you want") == ["Spot", "bid whatever price you want"]
+
+
+def test_answer_without_content_words_is_graded(grader):
+    g = grader.grade(IAM_Q, IAM_REF, "it is what it is")
+    assert g.verdict == "incorrect", g
+
+
+def test_shipped_model_has_the_alignment_head(grader):
+    assert grader.head is not None and 0 < grader.head_weight < 1
+
+
+def test_one_to_one_alignment_counts_each_answer_word_once():
+    import numpy as np
+
+    from tutor.grading_head import one_to_one
+
+    # two reference words, one answer word matching both: only one of them is covered
+    arrs = {"S": np.array([[1.0], [0.9]], np.float32), "fr": np.zeros((2, 3), np.float32)}
+    assert one_to_one(arrs) == pytest.approx(0.5)
+    arrs["fr"][1, 0] = 1  # the second word is in the question: counts a quarter
+    assert one_to_one(arrs) == pytest.approx(1.0 / 1.25)
+
+
+def test_numpy_head_matches_the_torch_head_it_was_exported_from():
+    import numpy as np
+    import torch
+
+    from tutor import grading_head as gh
+
+    rng = np.random.default_rng(0)
+
+    def item(nr, na, dim=384):
+        R, A = rng.normal(size=(nr, dim)).astype(np.float32), rng.normal(size=(na, dim)).astype(np.float32)
+        return {"R": R, "A": A, "S": np.tanh(R @ A.T / 20).astype(np.float32),
+                "fr": rng.integers(0, 2, (nr, 3)).astype(np.float32), "fa": rng.random((na, 4)).astype(np.float32),
+                "cos": np.float32(rng.random())}
+
+    items = [item(5, 7), item(3, 2), item(4, 0)]  # the last answer has no content words
+    _, Head = gh._torch_head()
+    torch.manual_seed(0)
+    model = Head(gh.PCA_DIM).eval()
+    mu = rng.normal(size=384).astype(np.float32)
+    W = np.linalg.qr(rng.normal(size=(384, gh.PCA_DIM)))[0].astype(np.float32)
+    small = [dict(b, R=(b["R"] - mu) @ W, A=(b["A"] - mu) @ W) for b in items]
+    with torch.no_grad():
+        expected = model(*gh._pad(small, gh.PCA_DIM)).numpy()
+    head = gh.HeadModel(gh.export(model, mu, W))
+    assert [head.logit(b) for b in items] == pytest.approx(expected.tolist(), abs=1e-3)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -51,9 +52,21 @@ def _parse_options(text: str) -> tuple[str, dict[str, str] | None]:
     return split_options(text)
 
 
+def _light_queries(tutor) -> None:
+    """For a one-shot `tutor ask`: embed the question with the light QueryEncoder (bit-identical vectors,
+    a quarter of the import time), loading on a background thread while the index is opened and checked.
+    Changed notes are still embedded by the full llama-index model."""
+    from .embedding import QueryEmbedding
+
+    if "embedding" not in vars(tutor):  # Tutor.embedding is a cached_property: this fills its cache
+        tutor.embedding = QueryEmbedding(tutor.settings.index.embed_batch_size)
+
+
 def cmd_ask(tutor, args) -> int:
-    tutor.ensure_index()
     question, options = _parse_options(args.question)
+    if not options:  # practice questions with options score them with the full model anyway
+        _light_queries(tutor)
+    tutor.ensure_index()
     ans = tutor.ask(question, args.history, options)
     if args.json:
         _print_json(ans.to_dict())
@@ -108,8 +121,9 @@ def cmd_quiz(tutor, args) -> int:
 def cmd_serve(tutor, args) -> int:
     from .ui import launch
 
-    tutor.ensure_index()
-    launch(tutor, host=args.host, port=args.port)
+    # the page comes up first; the corpus check (and any embedding) runs behind it, and a question asked
+    # meanwhile waits for it (launch(check_corpus=True))
+    launch(tutor, host=args.host, port=args.port, check_corpus=True)
     return 0
 
 
@@ -155,19 +169,44 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+READ_ONLY = {"ask"}  # writes nothing, unless its corpus check re-indexes notes
+
+
+def _wrote_nothing(tutor) -> bool:
+    r = tutor.last_ingest
+    return r is not None and not r.indexed and not r.removed
+
+
+def _quick_exit(code: int) -> None:
+    """Leave without the interpreter's teardown (about 1 s with torch loaded: module and GC clean-up).
+    Only after a command that wrote nothing: the output is flushed here, and Chroma has nothing to persist."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:
+        return  # e.g. a closed pipe: let the normal exit report it
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """`tutor ...`. From the command line (argv None), a read-only command that wrote nothing skips the
+    interpreter's teardown; called with argv (tests, app.py, scripts), it always returns normally."""
     from .config import Settings
     from .service import Tutor
 
     args = build_parser().parse_args(argv)
+    tutor = None
     try:
         tutor = Tutor(Settings())
-        return args.func(tutor, args)
+        code = args.func(tutor, args)
     except TutorError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
+        code = 2
     except KeyboardInterrupt:
         return 130
+    if argv is None and args.command in READ_ONLY and tutor is not None and _wrote_nothing(tutor):
+        _quick_exit(code)
+    return code
 
 
 if __name__ == "__main__":

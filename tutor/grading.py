@@ -3,10 +3,11 @@
 Method (details and numbers in docs/GRADING.md): the answer, the reference and the question are encoded once
 by MiniLM (sentence vector plus contextual word vectors). Features: soft word alignment (reference words
 covered by answer words, question words demoted), stemmed/fuzzy lexical overlap, key-point coverage,
-sentence cosines, negation/number/antonym mismatch and length. A small gradient-boosted model fitted by
-`python -m tutor.grading_fit` turns them into a probability of "correct", shipped as JSON in
-`tutor/grading_model.json`. Rules on top make it strict where learners notice: a named sibling row, an
-inserted negation or a wrong number contradicts the notes and makes the answer incorrect.
+sentence cosines, negation/number/antonym mismatch and length. A small gradient-boosted model and a learned
+alignment head over the same word vectors (tutor/grading_head.py), both fitted by `python -m tutor.grading_fit`
+and shipped as JSON in `tutor/grading_model.json`, give a probability of "correct" (their logits averaged).
+Rules on top make it strict where learners notice: a named sibling row, an inserted negation or a wrong
+number contradicts the notes and makes the answer incorrect.
 """
 from __future__ import annotations
 
@@ -287,8 +288,11 @@ def char_cosine(a: str, b: str) -> float:
     return dot / (np.sqrt(sum(v * v for v in ga.values())) * np.sqrt(sum(v * v for v in gb.values())))
 
 
-def features(q: Encoded, r: Encoded, a: Encoded) -> dict[str, float]:
-    """Everything the model sees about one (question, reference, answer) triple."""
+def features(q: Encoded, r: Encoded, a: Encoded, arrs: dict | None = None) -> dict[str, float]:
+    """Everything the trees see about one (question, reference, answer); `arrs` = `head_arrays(q, r, a)`."""
+    from tutor import grading_head
+
+    arrs = arrs if arrs is not None else grading_head.item_arrays(q, r, a)
     qstems = {stem(w) for w in q.mwords}
     r_idx = _content_idx(r)
     weights = np.array([0.25 if stem(r.mwords[i]) in qstems else 1.0 for i in r_idx], dtype=np.float32)
@@ -318,6 +322,7 @@ def features(q: Encoded, r: Encoded, a: Encoded) -> dict[str, float]:
         "len_a": float(np.log1p(len(aw))), "len_ratio": float(np.log((len(aw) + 1) / (len(rw) + 1))),
     }
     f.update(_lexical(q, r, a))
+    f["one2one"] = grading_head.one_to_one(arrs)
     return f
 
 
@@ -443,8 +448,10 @@ def _join(items: list[str]) -> str:
 class Grader:
     """Grades a learner's answer against the reference from the notes. Load once, call `grade` many times."""
 
-    def __init__(self, model: TreeModel, thresholds: dict[str, float], model_loader=None, cache_size: int = 4096):
+    def __init__(self, model: TreeModel, thresholds: dict[str, float], model_loader=None, cache_size: int = 4096,
+                 head=None, head_weight: float = 0.0):
         self.model = model
+        self.head, self.head_weight = head, float(head_weight)
         self.t_correct = float(thresholds["correct"])
         self.t_partial = float(thresholds["partial"])
         self._model_loader = model_loader
@@ -455,8 +462,12 @@ class Grader:
     @classmethod
     def load(cls, path: str | Path | None = None, model_loader=None) -> "Grader":
         """The shipped parameters (tutor/grading_model.json) or a file written by `python -m tutor.grading_fit`."""
+        from tutor.grading_head import HeadModel
+
         data = json.loads(Path(path or DEFAULT_MODEL_PATH).read_text(encoding="utf-8"))
-        return cls(TreeModel(data), data["thresholds"], model_loader)
+        head = HeadModel(data["head"]) if data.get("head") else None
+        return cls(TreeModel(data), data["thresholds"], model_loader, head=head,
+                   head_weight=data.get("head_weight", 0.0))
 
     def _encode(self, texts: list[str]) -> list[Encoded]:
         todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
@@ -478,8 +489,14 @@ class Grader:
         return out
 
     def probability(self, q: Encoded, r: Encoded, a: Encoded) -> tuple[float, dict[str, float]]:
-        f = features(q, r, a)
-        p = float(self.model.proba(np.array([[f[n] for n in self.model.features]]))[0])
+        from tutor.grading_head import item_arrays
+
+        arrs = item_arrays(q, r, a)
+        f = features(q, r, a, arrs)
+        z = float(self.model.raw(np.array([[f[n] for n in self.model.features]]))[0])
+        if self.head is not None:  # equal say for the trees and the alignment head (logit average)
+            z = (1 - self.head_weight) * z + self.head_weight * self.head.logit(arrs)
+        p = 1.0 / (1.0 + np.exp(-z))
         if f["char_cos"] >= 0.9 and f["lex_recall"] >= 0.9 and not f["neg_mismatch"] and not f["num_missing"]:
             p = max(p, 0.97)  # the reference itself, or a near copy of it
         return p, f

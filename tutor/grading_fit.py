@@ -2,6 +2,7 @@
 
     python -m tutor.grading_fit [DATA_DIR] [--out tutor/grading_model.json] [--report-only]
 
+Fits the gradient-boosted trees and the alignment head (tutor/grading_head.py, torch at fit time only).
 Cross-validation is GroupKFold by question (5 folds): no item is scored by a model that saw its question.
 The two baselines (lexical overlap, MiniLM cosine) get their threshold fitted on the same training folds.
 """
@@ -18,12 +19,15 @@ from pathlib import Path
 import numpy as np
 
 from tutor import grading as g
+from tutor import grading_head as gh
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/eval-data/grading"
 FILES = {"scientsbank": "scientsbank_train.jsonl", "beetle": "beetle_train.jsonl", "mohler": "mohler_dev.jsonl"}
 TWO_WAY = ("scientsbank", "beetle")
 HGB_PARAMS = dict(max_iter=150, learning_rate=0.05, max_depth=3, min_samples_leaf=40, l2_regularization=1.0,
                   random_state=0)
+HEAD_SEEDS = 2  # heads fitted with different seeds, logits averaged: steadier than one
+HEAD_WEIGHT = 0.5  # logit average of trees and head, fixed beforehand (not tuned on the folds)
 PARTIAL_FRACTION = 0.6  # the partial band is [0.6 * t_correct, t_correct)
 FOLDS = 5
 
@@ -58,16 +62,17 @@ def encode_all(texts: list[str], cache_dir: Path) -> dict[str, g.Encoded]:
     return out
 
 
-def feature_matrix(items: list[dict], encs: dict[str, g.Encoded]) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """Features per item, plus whether the grader's rules (negation, number, antonym) flag a contradiction."""
-    rows, contra = [], []
+def feature_matrix(items: list[dict], encs: dict[str, g.Encoded]):
+    """Features per item, the head's arrays, and whether the grader's rules (negation, number, antonym) fire."""
+    rows, arrs, contra = [], [], []
     for it in items:
         q, r, a = (encs[g.clean_text(it[k])] for k in ("question", "reference", "answer"))
-        f = g.features(q, r, a)
+        arrs.append(gh.item_arrays(q, r, a))
+        f = g.features(q, r, a, arrs[-1])
         rows.append(f)
         contra.append(bool(g.other_contradictions(q, r, a, f)))
     names = list(rows[0])
-    return np.array([[row[n] for n in names] for row in rows], dtype=np.float64), names, np.array(contra)
+    return np.array([[row[n] for n in names] for row in rows], dtype=np.float64), names, arrs, np.array(contra)
 
 
 def fit_hgb(X: np.ndarray, y: np.ndarray):
@@ -79,6 +84,10 @@ def fit_hgb(X: np.ndarray, y: np.ndarray):
     w = np.r_[y, 1 - y]
     keep = w > 0
     return HistGradientBoostingClassifier(**HGB_PARAMS).fit(Xd[keep], yd[keep], sample_weight=w[keep])
+
+
+def fit_heads(arrs: list[dict], y: np.ndarray) -> list[dict]:
+    return [gh.train_head(arrs, y, seed=s) for s in range(HEAD_SEEDS)]
 
 
 def best_threshold(s: np.ndarray, y: np.ndarray) -> float:
@@ -100,8 +109,9 @@ def metrics(ds: np.ndarray, y: np.ndarray, score: np.ndarray, pred: np.ndarray) 
     return out
 
 
-def cross_validate(X: np.ndarray, names: list[str], items: list[dict], contra: np.ndarray) -> tuple[dict, float]:
-    """GroupKFold by question; each method's threshold is fitted on the training folds' two-way items."""
+def cross_validate(X: np.ndarray, names: list[str], arrs: list[dict], items: list[dict],
+                   contra: np.ndarray) -> tuple[dict, float]:
+    """GroupKFold by question; each method's threshold (or model) is fitted on the training folds only."""
     from sklearn.model_selection import GroupKFold
 
     y = np.array([it["y"] for it in items])
@@ -110,15 +120,21 @@ def cross_validate(X: np.ndarray, names: list[str], items: list[dict], contra: n
     two = np.isin(ds, TWO_WAY)
     cols = {"lexical overlap": names.index("lex_f1"), "MiniLM cosine": names.index("cos_ar")}
     scores = {k: X[:, c].copy() for k, c in cols.items()}
-    scores["grader"] = np.zeros(len(y))
+    logits = {k: np.zeros(len(y)) for k in ("trees only", "head only")}
     preds = {k: np.zeros(len(y), dtype=bool) for k in scores}
-    for tr, te in GroupKFold(n_splits=FOLDS).split(X, y, groups):
+    for fold, (tr, te) in enumerate(GroupKFold(n_splits=FOLDS).split(X, y, groups)):
         for k in cols:
             t = best_threshold(scores[k][tr][two[tr]], y[tr][two[tr]])
             preds[k][te] = scores[k][te] >= t
-        model = fit_hgb(X[tr], y[tr])
-        scores["grader"][te] = grader_scores(model.predict_proba(X[te])[:, 1], X[te], names, contra[te])
-        preds["grader"][te] = scores["grader"][te] >= 0.5
+        logits["trees only"][te] = fit_hgb(X[tr], y[tr]).decision_function(X[te])
+        t0 = time.time()
+        head = gh.HeadModel(fit_heads([arrs[i] for i in tr], y[tr]))
+        logits["head only"][te] = [head.logit(arrs[i]) for i in te]
+        print(f"fold {fold + 1}/{FOLDS}: head fitted in {time.time() - t0:.0f}s", file=sys.stderr)
+    logits["grader"] = (1 - HEAD_WEIGHT) * logits["trees only"] + HEAD_WEIGHT * logits["head only"]
+    for k, z in logits.items():
+        scores[k] = grader_scores(1 / (1 + np.exp(-z)), X, names, contra)
+        preds[k] = scores[k] >= 0.5
     t_correct = best_threshold(scores["grader"][two], y[two])
     return {k: metrics(ds, y, scores[k], preds[k]) for k in scores}, t_correct
 
@@ -197,14 +213,15 @@ def main(argv: list[str] | None = None) -> int:
     texts = [g.clean_text(it[k]) for it in items for k in ("question", "reference", "answer")]
     encs = encode_all(texts, args.cache)
     t0 = time.time()
-    X, names, contra = feature_matrix(items, encs)
+    X, names, arrs, contra = feature_matrix(items, encs)
     print(f"features for {len(items)} items in {time.time() - t0:.0f}s; rules fire on {contra.sum()}", file=sys.stderr)
-    report, t_correct = cross_validate(X, names, items, contra)
+    report, t_correct = cross_validate(X, names, arrs, items, contra)
     print_report(report)
     print(f"out-of-fold best threshold for 'correct': {t_correct:.3f} (shipped: 0.5)")
     if not args.report_only:
-        model = fit_hgb(X, np.array([it["y"] for it in items]))
-        data = dump_model(model, names)
+        y = np.array([it["y"] for it in items])
+        data = dump_model(fit_hgb(X, y), names)
+        data["head"], data["head_weight"] = fit_heads(arrs, y), HEAD_WEIGHT
         data["thresholds"] = {"correct": 0.5, "partial": round(0.5 * PARTIAL_FRACTION, 3)}
         args.out.write_text(json.dumps(data, separators=(",", ":")))
         print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB)")

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -147,10 +148,15 @@ class IndexStore:
             )
         except Exception as e:
             raise IndexUnavailable(f"Cannot open the Chroma collection '{settings.index.collection}': {e}") from e
+        self._max_batch: int | None = None
+
+    @cached_property
+    def vector_store(self):
+        """llama-index's view of the collection, for writes; made on first use (llama_index.core costs about
+        0.7 s to import, and a read-only `tutor ask` never needs it)."""
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
-        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
-        self._max_batch: int | None = None
+        return ChromaVectorStore(chroma_collection=self.collection)
 
     def max_batch(self) -> int:
         """Chroma's largest add/update/delete batch (5461 on 1.x), asked once; bigger writes are split."""

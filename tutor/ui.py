@@ -574,15 +574,36 @@ def warm_up(tutor) -> threading.Thread:
     return thread
 
 
-def launch(tutor, host: str | None = None, port: int | None = None):
-    """`tutor serve`: bind 127.0.0.1 unless told otherwise; analytics off; nothing leaves the machine."""
+WARM_UP_AFTER_S = 5.0  # with no browser on the page by then, warm up anyway
+
+
+def launch(tutor, host: str | None = None, port: int | None = None, check_corpus: bool = False):
+    """`tutor serve`: bind 127.0.0.1 unless told otherwise; analytics off; nothing leaves the machine.
+
+    The page comes first. check_corpus: bring the index up to date with the corpus (`ensure_index`) behind
+    the page instead of before it; it holds the Tutor's lock from the start, so a question asked meanwhile
+    waits for it and is answered from the checked index. The warm-up (model, question bank) starts once the
+    first browser has loaded the page (or after WARM_UP_AFTER_S), so that it does not compete with it."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     opts = launch_options(tutor.settings)
     if host:
         opts["server_name"] = host
     if port:
         opts["server_port"] = port
-    app = build_app(tutor)
+    app = build_app(tutor)  # opens the index (an unreachable one fails here, before the server starts)
+    visited = threading.Event()
+
+    def check():
+        try:
+            if check_corpus:
+                tutor.ensure_index()  # unchanged notes: a few ms; changed ones: the model loads and embeds
+        except Exception:  # the learner sees the same failure, translated, on the first question
+            log.warning("corpus check failed", exc_info=True)
+        visited.wait(WARM_UP_AFTER_S)
+        warm_up(tutor)
+
+    with app:
+        app.load(visited.set, None, None, queue=False, api_visibility="private")
+    threading.Thread(target=check, name="tutor-corpus-check", daemon=True).start()  # before the server is up
     app.launch(prevent_thread_lock=True, **opts)
-    warm_up(tutor)  # after the server is up: the page loads first, the model meanwhile
     app.block_thread()
