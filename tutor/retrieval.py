@@ -13,7 +13,7 @@ import numpy as np
 from . import rerank
 from .config import RetrievalSettings
 from .spelling import Speller
-from .text import STOPWORDS, content_terms, stem, words
+from .text import STOPWORDS, content_terms, english_zipf, stem, words
 from .types import Passage, Retrieval, ScoredPassage
 
 QueryEmbedder = Callable[[str], list[float]]
@@ -59,6 +59,7 @@ def query_weights(question: str, history: list[str]) -> dict[str, float]:
         for t in content_terms(history[-1]):
             weights[t] = 1.0
     for t in content_terms(question):
+        # NB: as fitted, a first question's terms after its first one also weigh 2 (see issue 2 note)
         weights[t] = 2.0 if weights or history and is_followup(question, history) else 1.0
     return weights
 
@@ -196,7 +197,7 @@ class Retriever:
             if t in self.bm25.vocab:
                 total, have = total + self.bm25.idf(t), have + self.bm25.idf(t)
             else:
-                total += max_idf * min(1.0, max(0.1, (6.5 - _zipf(w)) / 6))
+                total += max_idf * min(1.0, max(0.1, (6.5 - english_zipf(w)) / 6))
         return have / total if total else 0.0
 
     def support(self, question: str, query: str, results: list[ScoredPassage]) -> float:
@@ -204,13 +205,6 @@ class Retriever:
         from .calibration import support_score
 
         return support_score(support_features(self, question, query, results))
-
-
-@lru_cache(maxsize=4096)
-def _zipf(word: str) -> float:
-    from wordfreq import zipf_frequency  # lazy: its word list loads on first use
-
-    return zipf_frequency(word, "en")
 
 
 def _best_unit(retriever: Retriever, qterms: set[str], results: list[ScoredPassage]) -> float:

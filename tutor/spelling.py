@@ -4,22 +4,14 @@ unless the word is common English (then it is a real word the notes simply do no
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from .text import STOPWORDS, words
+from .text import STOPWORDS, english_zipf, words
 
 MIN_LEN = 5  # shorter words are too often another real word one edit away
 COMMON_ZIPF = 3.0  # wordfreq Zipf at or above which an unknown word is taken as meant
-
-
-@lru_cache(maxsize=8192)
-def _zipf(word: str) -> float:
-    from wordfreq import zipf_frequency  # lazy: its word list loads on first use
-
-    return zipf_frequency(word, "en")
 
 
 class Speller:
@@ -28,7 +20,7 @@ class Speller:
         self._known = set(self.vocab)
 
     def fix_word(self, w: str) -> str:
-        if len(w) < MIN_LEN or not w.isalpha() or w in self._known or w in STOPWORDS or _zipf(w) >= COMMON_ZIPF:
+        if len(w) < MIN_LEN or not w.isalpha() or w in self._known or w in STOPWORDS or english_zipf(w) >= COMMON_ZIPF:
             return w
         limit = 1 if len(w) <= 8 else 2
         hits = process.extract(w, self.vocab, scorer=OSA.distance, score_cutoff=limit, limit=3)

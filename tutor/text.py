@@ -30,6 +30,14 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+@lru_cache(maxsize=8192)
+def english_zipf(word: str) -> float:
+    """How common a word is in English (wordfreq's Zipf scale, 0 to about 7)."""
+    from wordfreq import zipf_frequency  # lazy: its word list loads on first use
+
+    return zipf_frequency(word, "en")
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens; keeps 'gp2', 'x-forwarded-for', '3.5', 'node.js' whole."""
     return _TOKEN.findall(text.lower())
