@@ -1,0 +1,139 @@
+"""What the grader tells the learner: its phrases, the contradictions it names, and the feedback text.
+
+Rules on top of the model make it strict where learners notice: a named sibling row, an inserted negation or a
+wrong number contradicts the notes (the grader then marks the answer incorrect). `compose_grade` turns a verdict
+and its matched, missing and contradicting items into the Grade with its feedback.
+"""
+from __future__ import annotations
+
+import re
+
+from tutor.grading_features import ANTONYMS, NEGATORS, Encoded, expand_acronyms, is_content, numbers, stem, words
+from tutor.types import Grade, Verdict
+
+# ---- What the grader says (used by code and tests alike) -------------------------------------------------
+GRADE_CORRECT = "Correct."
+GRADE_PARTIAL = "Partly right."
+GRADE_INCORRECT = "Not quite."
+GRADE_MATCHED = "You got: {items}."
+GRADE_MISSING = "Missing: {items}."
+GRADE_CONTRADICTS = "This contradicts your notes: {items}."
+GRADE_SIBLING = '"{said}" where the notes say "{expected}"'
+GRADE_NEGATION = "you negate what the notes state ({phrase})"
+GRADE_NUMBER = "{said} where the notes say {expected}"
+GRADE_EMPTY = "No answer given."
+GRADE_NOT_ENGLISH = "This answer does not look like English, so it could not be matched against the notes."
+GRADE_TRUNCATED = "Only the first {n} characters of the answer were graded."
+GRADE_NOTHING_MATCHED = "Nothing in the answer matches the notes yet."
+GRADE_EXPECTED = "The notes say: {reference}"
+GRADE_SOURCE = "Source: {source}."
+
+
+# ---- Contradictions the learner should hear about -----------------------------------------------------------
+def _content_stems(ws, drop: set[str] = frozenset()) -> set[str]:
+    return {stem(w) for w in ws if is_content(w)} - drop
+
+
+def _overlap(a: Encoded, b: Encoded, qstems: set[str]) -> float:
+    sa, sb = _content_stems(a.words, qstems), _content_stems(b.words, qstems)
+    if not sa or not sb:
+        return 0.0
+    inter = len(sa & sb)
+    return 2 * inter / (len(sa) + len(sb))
+
+
+def _surface(text: str, stems: set[str], limit: int = 3) -> str:
+    """The original words of `text` whose stems are in `stems`, in order (for naming them in feedback)."""
+    found: list[str] = []
+    for w in re.findall(r"[A-Za-z0-9][\w\-]*", text):
+        if stem(w.lower()) in stems and w not in found:
+            found.append(w)
+    return " ".join(found[:limit])
+
+
+def _head(text: str) -> str | None:
+    """The row key of "Spot: enables you to bid..." (a short head before a colon or dash)."""
+    m = re.match(r"\s*([^:–—]{1,60}?)\s*(?::|\s[-–—]\s)", text)
+    return m.group(1) if m and len(m.group(1).split()) <= 5 else None
+
+
+def _name(text: str, distinct: set[str]) -> str:
+    if len(text.split()) <= 4:
+        return text
+    if _head(text):
+        return _head(text)
+    return _surface(text, distinct) or " ".join(text.split()[:6]) + "…"
+
+
+def sibling_contradictions(q: Encoded, r: Encoded, a: Encoded, sibs: list[Encoded]) -> list[str]:
+    """Naming (or paraphrasing) another row of the same table instead of the right one."""
+    qstems = _content_stems(q.words)
+    astems = _content_stems(expand_acronyms(list(a.words), list(r.words)))
+    sib_stems = set().union(*(_content_stems(s.words) for s in sibs)) if sibs else set()
+    d_ref = _content_stems(r.words, qstems | sib_stems)
+    sim_ref = 0.5 * float(a.sent @ r.sent) + 0.5 * _overlap(a, r, qstems)
+    hits_ref = len(d_ref & astems)
+    out = []
+    r_key = _head(r.text) or (r.text if len(r.text.split()) <= 4 else None)
+    r_key_stems = _content_stems(words(r_key), qstems) if r_key else set()
+    for s in sibs:
+        s_key = _head(s.text) or (s.text if len(s.text.split()) <= 4 else None)
+        s_key_stems = _content_stems(words(s_key), qstems | r_key_stems) if s_key else set()
+        if r_key and s_key_stems and s_key_stems <= astems and not (r_key_stems - s_key_stems) & astems:
+            out.append((2.0, GRADE_SIBLING.format(said=s_key, expected=r_key)))  # names the other row's key
+            continue
+        d_sib = _content_stems(s.words, qstems | _content_stems(r.words))
+        hits = d_sib & astems
+        sim = 0.5 * float(a.sent @ s.sent) + 0.5 * _overlap(a, s, qstems)
+        named = len(hits) > hits_ref
+        closer = sim > sim_ref + 0.05 and hits_ref == 0
+        if named or closer:
+            long = len(s.text.split()) > 4 and not _head(s.text)
+            said = _surface(a.text, hits) if long and hits else _name(s.text, d_sib)
+            out.append((sim, GRADE_SIBLING.format(said=said, expected=_name(r.text, d_ref))))
+    return [m for _, m in sorted(out, reverse=True)[:1]]
+
+
+def other_contradictions(q: Encoded, r: Encoded, a: Encoded, f: dict[str, float]) -> list[str]:
+    """A wrong number, or a restatement of the notes with a negation inserted or a word swapped for its opposite.
+
+    Negation and antonyms only count on near restatements: elsewhere their scope is too uncertain (the model's
+    features weigh them instead)."""
+    out = []
+    aw, rw = list(a.words), list(r.words)
+    restates = f["lex_recall"] >= 0.85 and f["lex_precision"] >= 0.85 and f["char_cos"] >= 0.75
+    swapped = [w for w in sorted(set(aw)) if w in ANTONYMS and ANTONYMS[w] in rw and w not in rw
+               and ANTONYMS[w] not in aw]
+    if restates and (int(f["neg_mismatch"]) + len(swapped)) % 2 == 1:  # two flips cancel out
+        if f["neg_mismatch"]:
+            i = next((k for k, w in enumerate(aw) if w in NEGATORS), None)
+            phrase = " ".join(aw[max(0, i - 1):i + 3]) if i is not None else "not"
+            out.append(GRADE_NEGATION.format(phrase=f'"{phrase}"'))
+        out.extend(GRADE_SIBLING.format(said=w, expected=ANTONYMS[w]) for w in swapped)
+    rn, an, qn = numbers(r.text), numbers(a.text), numbers(q.text)
+    if rn - an and an - rn - qn:
+        out.append(GRADE_NUMBER.format(said=", ".join(sorted(an - rn - qn)), expected=", ".join(sorted(rn - an))))
+    return out
+
+
+# ---- The feedback text ----------------------------------------------------------------------------------------
+def _join(items: list[str]) -> str:
+    return "; ".join(items)
+
+
+def compose_grade(verdict: Verdict, score: float, matched, missing, contra, notes, citation) -> Grade:
+    """The Grade with its feedback: verdict first, then what was right, what contradicts, what is missing."""
+    head = {"correct": GRADE_CORRECT, "partial": GRADE_PARTIAL, "incorrect": GRADE_INCORRECT}[verdict]
+    parts = [head, *notes]
+    if matched and verdict != "correct":
+        parts.append(GRADE_MATCHED.format(items=_join(matched)))
+    if contra:
+        parts.append(GRADE_CONTRADICTS.format(items=_join(contra)))
+    if missing and verdict != "correct" and GRADE_EMPTY not in notes:
+        parts.append(GRADE_MISSING.format(items=_join(missing)))
+    elif verdict == "incorrect" and not matched and not contra and not notes:
+        parts.append(GRADE_NOTHING_MATCHED)
+    if citation is not None:
+        parts.append(GRADE_SOURCE.format(source=citation.passage.name))
+    return Grade(verdict=verdict, score=round(float(score), 4), matched=list(matched), missing=list(missing),
+                 contradictions=list(contra), feedback=" ".join(parts), citation=citation)
