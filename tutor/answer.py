@@ -146,10 +146,15 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
         if other is not None and other.score >= 0.3 * best.score:
             chosen.append(other)
             used += nwords(other.text)
+    # A comparison gives each side an equal share, so one long row cannot crowd out the other.
+    sides = {u.passage.id for u in chosen} if len(chosen) == 2 else set()
+    per_side = max_units // 2
     for u in ranked[1:]:
         if len(chosen) >= max_units:
             break
         if u in chosen or u.score < 0.6 * best.score:
+            continue
+        if u.passage.id in sides and sum(c.passage.id == u.passage.id for c in chosen) >= per_side:
             continue
         if used + nwords(u.text) > max_words:
             continue
