@@ -100,8 +100,11 @@ def _units(p: Passage, rank: int) -> list[Unit]:
 
 
 def _names(q_terms: set[str], p: Passage, idf) -> float:
-    """IDF share of the passage's key (row key, bullet head) that the question names."""
-    key = set(content_terms(p.title))
+    """IDF share of the passage's key (row key, bullet head) that the question names. A bullet or
+    paragraph without children is a statement about its section ('Is a fully managed service…'
+    under 'What is API Gateway?'), so its key is the section's name."""
+    leaf = p.kind != "table_row" and not p.items and p.section
+    key = set(content_terms(p.section[-1] if leaf else p.title))
     total = sum(idf(t) for t in key)
     return sum(idf(t) for t in key & q_terms) / total if total else 0.0
 

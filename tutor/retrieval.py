@@ -190,6 +190,21 @@ class Retriever:
         return support_score(support_features(self, question, query, results))
 
 
+_NUMBER_WITH_UNIT = re.compile(r"^\d+[a-z]{0,3}$")  # '230ms', '504s': a number, not a name
+
+
+def _unknown_name(retriever: Retriever, query: str) -> float:
+    """1 when the question uses a name the notes never do: a word that is not English either
+    ('cloudtrail', 'gp3', 'sqs', 'kinesis'; Zipf < 2). Misspellings were already mapped to the
+    notes' words by the speller; numbers and addresses are not names."""
+    for w in dict.fromkeys(words(query)):
+        if w in STOPWORDS or _NUMBER_WITH_UNIT.match(w) or "." in w or stem(w) in retriever.bm25.vocab:
+            continue
+        if english_zipf(w) < 2.0:
+            return 1.0
+    return 0.0
+
+
 def _best_unit(retriever: Retriever, qterms: set[str], results: list[ScoredPassage]) -> float:
     """The most of the question that one sentence, item or cell holds: a covered question is
     usually answered in one place; a near miss borrows its words from several."""
@@ -219,5 +234,6 @@ def support_features(retriever: Retriever, question: str, query: str, results: l
         "overlap": best_overlap,
         "best_unit": _best_unit(retriever, qterms, results[:3]),
         "n_terms": min(len(qterms), 8) / 8,
+        "unknown_name": _unknown_name(retriever, query),
         "has_words": 1.0 if words(question) else 0.0,
     }
