@@ -34,10 +34,11 @@ What it does, in a temporary folder (never `.tutor/` or `corpus/`):
    b. the background corpus check and the warm-up finished (the server's CPU has gone quiet);
    c. after the latency run;
    d. after a learner's other steps in the browser: a 3-question quiz (answer, hint, "I don't know", Why?),
-      a grade with the reference found in the notes, the Progress tab, a notes upload and a question on it.
+      a grade with the reference found in the notes, the Progress tab, a notes upload and a question on it;
+   e. after a practice question with 4 options pasted on the Ask tab (the tutor names an option).
    Then a last server over notes that were never indexed (`tutor serve` indexes them behind the page):
    page usable, indexing finished (the Notes tab reports the ingest), first answer and warm-up finished,
-   the latency run's questions again (API, untimed), then the same learner steps (d).
+   the latency run's questions again (API, untimed), then the same learner steps (d, e).
    The peak reported is the largest over all servers of the server's VmHWM plus its children's peaks.
 
 Prints the load average, a table with p50/p95 and the ratios browser/CLI and API/CLI, the memory table and
@@ -429,6 +430,24 @@ def learner_interactions(page, references: dict[str, str]) -> list[str]:
     return steps
 
 
+PRACTICE_QUESTION = """A company needs to serve static website content to users worldwide with low latency. Which AWS service should it use?
+A. Amazon CloudFront
+B. Amazon RDS
+C. AWS IAM
+D. Amazon EBS"""
+
+
+def practice_question(page) -> list[str]:
+    """A practice question with options pasted on the Ask tab: the tutor names an option (its option scoring
+    embeds the retrieved passages' sentences in batches of 64: the largest transient in a learner's session)."""
+    open_tab(page, "Ask")
+    new_conversation(page)
+    browser_ask(page, PRACTICE_QUESTION)
+    if not page.locator("#chat .choice-chip").count():
+        raise RuntimeError("the practice question got no option named")
+    return ["practice question: 1 pasted with 4 options, an option named"]
+
+
 # ---------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -544,6 +563,7 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     steps = learner_interactions(page, references)
                     mem.stage("d. after quiz, grade, progress and a notes upload", steps=steps)
+                    mem.stage("e. after a practice question with options (Ask)", steps=practice_question(page))
                     return None
                 except Exception as e:  # keep the figures so far; the run still fails at the end
                     error = f"{type(e).__name__}: {e}"
