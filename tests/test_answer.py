@@ -67,3 +67,23 @@ def test_short_bullet_head_is_not_an_answer_sentence_of_its_own(tutor):
     ans = tutor.ask("my bucket gets more than 300 GET requests per second, what should I do?")
     sentences = [s.strip() for s in ans.answer.split("].") if s.strip()]
     assert all(len(s.split()) > 4 for s in sentences), sentences
+
+
+def test_comparison_describes_each_side_in_its_own_words(tutor):
+    # Each side gets its own sentence, from its own passage, saying what it is: not a unit of one side
+    # that merely mentions the other ("can have read replicas that have Multi-AZ").
+    ans = tutor.ask("what's the difference between multi-AZ and read replicas?")
+    assert len(ans.citations) == 2, ans.answer
+    by_n = {c.n: c.passage.title.lower() for c in ans.citations}
+    for sentence in [s for s in ans.answer.split("].") if s.strip()]:
+        n = int(sentence.rsplit("[", 1)[1])
+        other = next(t for m, t in by_n.items() if m != n)
+        body = sentence.split(":", 1)[-1].lower()
+        assert ("multi-az" in other and "multi-az" not in body) or ("read replica" in other and "read replica" not in body), sentence
+
+
+def test_items_under_one_key_read_as_one_sentence(tutor):
+    ans = tutor.ask("how long are automated RDS backups kept?")
+    assert "35 days" in ans.answer
+    # the row key is said once, its cells joined, not "Automated Backups: …. Automated Backups: …"
+    assert ans.answer.count("Automated Backups:") == 1, ans.answer

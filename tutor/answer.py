@@ -33,6 +33,7 @@ class Unit:
     terms: frozenset[str]
     score: float = 0.0
     named: float = 0.0  # how much of its passage's key the question names
+    context: str = ""  # the row key / bullet head put in front of the text ("Spot: …"), if any
 
 
 def split_options(text: str) -> tuple[str, dict[str, str] | None]:
@@ -60,8 +61,10 @@ def _units(p: Passage, rank: int) -> list[Unit]:
         text = text.strip().rstrip(";")
         if not text or not re.search(r"\w", text):
             return
-        shown = text if not context or context.lower() in text.lower() else f"{context}: {text}"
-        out.append(Unit(p, rank, shown, frozenset(content_terms(shown + " " + p.section_path))))
+        prefixed = bool(context) and context.lower() not in text.lower()
+        shown = f"{context}: {text}" if prefixed else text
+        out.append(Unit(p, rank, shown, frozenset(content_terms(shown + " " + p.section_path)),
+                        context=context if prefixed else ""))
 
     if p.kind == "table_row":
         for label, cell in p.fields[1:]:
@@ -147,22 +150,40 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
         other = next((u for u in others if u.named > 0 and set(content_terms(u.passage.title)) & q_terms - side),
                      others[0] if others else None)
         if other is not None and other.score >= 0.3 * best.score:
-            chosen.append(other)
-            used += nwords(other.text)
-    # A comparison gives each side an equal share, so one long row cannot crowd out the other.
-    sides = {u.passage.id for u in chosen} if len(chosen) == 2 else set()
-    per_side = max_units // 2
+            return _select_sides(units, best.passage, other.passage, max_units, max_words)
     for u in ranked[1:]:
         if len(chosen) >= max_units:
             break
         if u in chosen or u.score < 0.6 * best.score:
             continue
-        if u.passage.id in sides and sum(c.passage.id == u.passage.id for c in chosen) >= per_side:
-            continue
         if used + nwords(u.text) > max_words:
             continue
         chosen.append(u)
         used += nwords(u.text)
+    return _in_notes_order(chosen, units)
+
+
+def _select_sides(units: list[Unit], a: Passage, b: Passage, max_units: int, max_words: int) -> list[Unit]:
+    """A comparison: each side gets an equal share of the answer, from its own passage only, and
+    says what that side is rather than how it relates to the other ('Read replicas: a read-only
+    copy…', not 'can have read replicas that have Multi-AZ'): units naming the other side's key
+    count half."""
+    chosen: list[Unit] = []
+    for side, other in ((a, b), (b, a)):
+        own_key = set(content_terms(side.title))
+        other_key = set(content_terms(other.title)) - own_key
+        mine = sorted((u for u in units if u.passage.id == side.id),
+                      key=lambda u: -u.score * (0.5 if u.terms & other_key else 1.0))
+        budget = max_words // 2
+        for u in mine[: max(1, max_units // 2)]:
+            if chosen and chosen[-1].passage.id == side.id and nwords(u.text) > budget:
+                break
+            chosen.append(u)
+            budget -= nwords(u.text)
+    return _in_notes_order(chosen, units)
+
+
+def _in_notes_order(chosen: list[Unit], units: list[Unit]) -> list[Unit]:
     # Keep the notes' order within a passage, passages in the order first chosen.
     order = {id(u): i for i, u in enumerate(units)}
     first_seen: dict[str, int] = {}
@@ -181,11 +202,24 @@ def _trim(text: str, max_words: int) -> str:
 def _render(chosen: list[Unit], max_words: int) -> tuple[str, list[Citation]]:
     cites: dict[str, Citation] = {}
     parts = []
+    # Units of one passage under the same row key / head read as one sentence: "Reserved Instances (good
+    # for): Standard RIs …; Convertible RIs … [1]." rather than the key repeated before each.
+    runs: list[list[Unit]] = []
     for u in chosen:
-        c = cites.get(u.passage.id)
+        prev = runs[-1][-1] if runs else None
+        if prev is not None and u.context and prev.context == u.context and prev.passage.id == u.passage.id:
+            runs[-1].append(u)
+        else:
+            runs.append([u])
+    for run in runs:
+        c = cites.get(run[0].passage.id)
         if c is None:
-            c = cites[u.passage.id] = Citation(len(cites) + 1, u.passage)
-        body = _trim(u.text, max_words).rstrip(".")
+            c = cites[run[0].passage.id] = Citation(len(cites) + 1, run[0].passage)
+        if len(run) == 1:
+            body = _trim(run[0].text, max_words).rstrip(".")
+        else:
+            body = f"{run[0].context}: " + "; ".join(
+                _trim(u.text[len(u.context) + 2:], max_words).rstrip(".") for u in run)
         body = body[0].upper() + body[1:] if body else body
         parts.append(f"{body} [{c.n}].")
     return " ".join(parts), list(cites.values())

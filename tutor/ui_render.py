@@ -35,8 +35,9 @@ def cited_snippets(answer_text: str) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     pieces = CITE_RE.split(answer_text)  # text, n, text, n, ...
     for i in range(1, len(pieces), 2):
-        before = re.split(r"(?<=[.!?;])\s+|\n", pieces[i - 1].strip())[-1]
-        out.setdefault(int(pieces[i]), []).append(before)
+        before = re.split(r"(?<=[.!?])\s+|\n", pieces[i - 1].strip())[-1]
+        # one sentence may join several items of a passage: "Key: first item; second item [1]."
+        out.setdefault(int(pieces[i]), []).extend(p for p in before.split("; ") if p.strip())
     return out
 
 
