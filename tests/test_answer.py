@@ -87,3 +87,16 @@ def test_items_under_one_key_read_as_one_sentence(tutor):
     assert "35 days" in ans.answer
     # the row key is said once, its cells joined, not "Automated Backups: …. Automated Backups: …"
     assert ans.answer.count("Automated Backups:") == 1, ans.answer
+
+
+def test_a_number_the_notes_do_not_give_is_refused_not_guessed(tutor):
+    from tutor.answer import asks_for_number
+
+    assert asks_for_number("roughly how long does a failover take?")
+    assert not asks_for_number("how can I limit how much each customer uses my API?")  # asks for a method
+    # the notes list Step Functions' features but give no run-time limit: answering with a feature
+    # would look like an answer to "how long"
+    ans = tutor.ask("how long can a step functions workflow run for at most?")
+    assert ans.refused, ans.answer
+    ans = tutor.ask("how many read replicas can one RDS database have?")
+    assert not ans.refused and "5" in ans.answer, ans.answer

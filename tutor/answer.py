@@ -226,6 +226,25 @@ def _render(chosen: list[Unit], max_words: int) -> tuple[str, list[Citation]]:
 
 
 # ---------------------------------------------------------------- refusal
+# A question that opens by asking for a quantity ("how many …", "roughly how long …", "what's the
+# maximum …"); "how can I limit how much …" asks for a method, so the cue must open a clause.
+_ASKS_NUMBER = re.compile(
+    r"(?:^|[.?!;,]\s*|\b(?:and|so|roughly|approximately|about|exactly|ok)\s+)how (?:many|much|long|big|large|often|fast)\b"
+    r"|\bwhat(?:'s| is| are)? (?:the )?(?:max|maximum|min|minimum|default|largest|smallest|biggest|highest|lowest)\b",
+    re.I,
+)
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundreds?|thousands?|"
+    r"millions?|billions?|dozens?|single|once|twice|daily|hourly|weekly|monthly|yearly|annually)\b",
+    re.I,
+)
+
+
+def asks_for_number(question: str) -> bool:
+    return bool(_ASKS_NUMBER.search(question.strip()))
+
+
+
 def _topic(question: str) -> str:
     ws = [w for w in re.findall(r"[\w.\-]+", question) if w.lower() not in STOPWORDS]
     topic = " ".join(ws[:8]).strip() or "that"
@@ -264,6 +283,9 @@ def compose(
     units = [u for i, r in enumerate(retrieval.results[:5]) for u in _units(r.passage, i)]
     _score_units(units, q_terms, retriever.bm25.idf, retrieval.results)
     chosen = _select(units, question, settings, q_terms)
+    if asks_for_number(question) and not any(_NUMBER.search(u.text) for u in chosen):
+        # asked for a quantity, and what the notes say about it holds none: they do not give it
+        return refusal(question, retrieval, support)
     text, cites = _render(chosen, _budget(question, settings)[1])
     return Answer(question, text, False, support, cites, retrieval.results)
 
