@@ -100,3 +100,16 @@ def test_a_number_the_notes_do_not_give_is_refused_not_guessed(tutor):
     assert ans.refused, ans.answer
     ans = tutor.ask("how many read replicas can one RDS database have?")
     assert not ans.refused and "5" in ans.answer, ans.answer
+
+
+def test_a_number_about_something_else_is_not_an_answer(tutor):
+    from tutor.answer import quantity_head
+
+    assert quantity_head("what's the maximum execution timeout for a Lambda function?") == "timeout"
+    assert quantity_head("what's the max number of read replicas?") == "replicas"
+    assert quantity_head("how many of those can I have?") is None  # nothing named: any number will do
+    # the notes give Lambda's billing granularity (100ms) but no timeout: that number is not the answer
+    ans = tutor.ask("what's the maximum execution timeout for a Lambda function?")
+    assert ans.refused, ans.answer
+    ans = tutor.ask("what's the max number of read replicas?")
+    assert not ans.refused and "5" in ans.answer, ans.answer

@@ -230,11 +230,24 @@ def _render(chosen: list[Unit], max_words: int) -> tuple[str, list[Citation]]:
 # maximum …"); "how can I limit how much …" asks for a method, so the cue must open a clause.
 _ASKS_NUMBER = re.compile(
     r"(?:^|[.?!;,]\s*|\b(?:and|so|roughly|approximately|about|exactly|ok)\s+)how (?:many|much|long|big|large|often|fast)\b"
-    r"|\bwhat(?:'s| is| are)? (?:the )?(?:max|maximum|min|minimum|default|largest|smallest|biggest|highest|lowest)\b",
+    r"|\bhow (?:many|much|long|often)(?: \w+)? (?:does|do|did|is|are|can|could|will|would|should)\b"
+    r"|\bwhat(?:'s|s| is| are)? (?:the )?(?:max|maximum|min|minimum|default|largest|smallest|biggest|highest|lowest"
+    r"|most|least|fewest)\b|\bwhat (?:percent|percentage|%)",
     re.I,
 )
+# What the quantity is of: "how many read replicas", "the maximum execution timeout for …" → the words up to
+# the first function word; the last of them is the head noun ("replicas", "timeout").
+_FOCUS = re.compile(
+    r"\bhow many ([\w\-/ ]+)|\b(?:max|maximum|min|minimum|default|largest|smallest|biggest|highest|lowest|most|least"
+    r"|fewest) ([\w\-/ ]+)",
+    re.I,
+)
+_FOCUS_STOP = {"of", "for", "on", "in", "at", "to", "per", "i", "you", "we", "can", "could", "do", "does", "is", "are",
+               "that", "which", "when", "before", "with", "my", "a", "an", "the", "it", "they", "allowed", "there",
+               "should", "will", "would", "s3", "ec2", "one", "each", "every"}
+_MEASURE_WORDS = {"number", "amount", "count", "quantity", "total"}
 _NUMBER = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundreds?|thousands?|"
+    r"(?<![A-Za-z])\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundreds?|thousands?|"
     r"millions?|billions?|dozens?|single|once|twice|daily|hourly|weekly|monthly|yearly|annually)\b",
     re.I,
 )
@@ -242,6 +255,28 @@ _NUMBER = re.compile(
 
 def asks_for_number(question: str) -> bool:
     return bool(_ASKS_NUMBER.search(question.strip()))
+
+
+def quantity_head(question: str) -> str | None:
+    """The noun a quantity question asks about ("timeout" in "what's the max execution timeout for Lambda?")."""
+    m = _FOCUS.search(question)
+    if not m:
+        return None
+    phrase, ws = [], (m.group(1) or m.group(2)).split()
+    for i, w in enumerate(ws):
+        if w.lower() == "of" and phrase and phrase[-1].lower() in _MEASURE_WORDS:
+            phrase = []  # "the maximum number of read replicas": what is counted comes after "of"
+            continue
+        if w.lower() in _FOCUS_STOP:
+            break
+        phrase.append(w)
+    return phrase[-1] if phrase and content_terms(phrase[-1]) else None
+
+
+def states_quantity(units: list["Unit"], head: str | None) -> bool:
+    """Some chosen unit holds a number, and (when the question names what it counts) that thing too."""
+    want = set(content_terms(head)) if head else set()
+    return any(_NUMBER.search(u.text) and (not want or want & set(content_terms(u.text))) for u in units)
 
 
 
@@ -283,8 +318,8 @@ def compose(
     units = [u for i, r in enumerate(retrieval.results[:5]) for u in _units(r.passage, i)]
     _score_units(units, q_terms, retriever.bm25.idf, retrieval.results)
     chosen = _select(units, question, settings, q_terms)
-    if asks_for_number(question) and not any(_NUMBER.search(u.text) for u in chosen):
-        # asked for a quantity, and what the notes say about it holds none: they do not give it
+    if asks_for_number(question) and not states_quantity(chosen, quantity_head(question)):
+        # asked for a quantity, and what the notes say about it holds none (or none of that thing): not given
         return refusal(question, retrieval, support)
     text, cites = _render(chosen, _budget(question, settings)[1])
     return Answer(question, text, False, support, cites, retrieval.results)
