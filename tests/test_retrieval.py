@@ -43,6 +43,16 @@ def test_misspelt_question_finds_what_the_right_spelling_finds(tutor):
     assert tutor.retrieve("which databse engines can RDS run?").results[0].passage.id == right.id
 
 
+def test_two_words_the_notes_write_as_one_are_joined(tutor):
+    from tutor.spelling import Speller
+
+    sp = Speller([p.embed_text for p in tutor.passages()])
+    assert sp.fix("what user name do I log in with?") == "what username do I log in with?"
+    assert sp.fix("can elasticache hold the results?") == "can elasticache hold the results?"  # not "theresults"
+    top = tutor.retrieve("and what do I type as the host name in it?", ["which tool do I use to ssh from windows?"])
+    assert "hostname" in top.results[0].passage.text, top.results[0].passage.section_path  # not Dedicated Hosts
+
+
 def test_followup_stays_with_the_previous_topic(tutor):
     r = tutor.retrieve("what kind of apps are they good for?", ["what are spot instances?"])
     assert r.results[0].passage.title in ("Spot", "Sport Instances"), r.results[0].passage.section_path

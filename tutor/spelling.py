@@ -1,6 +1,7 @@
 """Learners misspell ("elasticahce", "recieve"); their notes' own words are the dictionary.
 A question word the notes lack is replaced by the one notes word within an edit or two of it,
-unless the word is common English (then it is a real word the notes simply do not use)."""
+unless the word is common English (then it is a real word the notes simply do not use).
+Two words the notes write as one ("host name" → "hostname", "fail over" → "failover") are joined."""
 from __future__ import annotations
 
 import re
@@ -32,7 +33,25 @@ class Speller:
 
     def fix(self, text: str) -> str:
         """The text with misspelt words replaced (case and punctuation of the rest kept)."""
-        return re.sub(r"[A-Za-z]+", lambda m: self._fix_token(m.group()), text)
+        return re.sub(r"[A-Za-z]+", lambda m: self._fix_token(m.group()), self.join_compounds(text))
+
+    def join_compounds(self, text: str) -> str:
+        """"host name" → "hostname" when the notes write the joined word (a first word that is a stopword
+        never joins: the notes' own typo "theresults" must not swallow "the results")."""
+        out, last = [], 0
+        toks = list(re.finditer(r"[A-Za-z]{3,}", text))
+        i = 0
+        while i < len(toks):
+            a = toks[i]
+            b = toks[i + 1] if i + 1 < len(toks) else None
+            if b is not None and text[a.end():b.start()] == " " and a.group().lower() not in STOPWORDS:
+                joined = (a.group() + b.group()).lower()
+                if joined in self._known:
+                    out.append(text[last:a.start()] + joined)
+                    last, i = b.end(), i + 2
+                    continue
+            i += 1
+        return "".join(out) + text[last:]
 
     def _fix_token(self, tok: str) -> str:
         fixed = self.fix_word(tok.lower())
