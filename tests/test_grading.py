@@ -209,3 +209,63 @@ def test_numpy_head_matches_the_torch_head_it_was_exported_from():
         expected = model(*gh._pad(small, gh.PCA_DIM)).numpy()
     head = gh.HeadModel(gh.export(model, mu, W))
     assert [head.logit(b) for b in items] == pytest.approx(expected.tolist(), abs=1e-3)
+
+
+def test_a_fitted_cross_encoder_is_blended_in_when_the_model_names_it(grader, tmp_path):
+    import json
+
+    import numpy as np
+
+    from tutor import grading as g
+    from tutor import grading_cross as gc
+
+    rng = np.random.default_rng(1)
+    adapters = {"head.weight": rng.normal(0, 0.5, 384).astype(np.float16), "head.bias": np.array([1.0], np.float16)}
+    for i in range(6):
+        for name in gc.TARGETS:
+            out_dim, in_dim = {"intermediate.dense": (1536, 384), "output.dense": (384, 1536)}.get(name, (384, 384))
+            adapters[f"encoder.layer.{i}.{name}.A"] = rng.normal(0, 0.01, (gc.RANK, in_dim)).astype(np.float16)
+            adapters[f"encoder.layer.{i}.{name}.B"] = rng.normal(0, 0.01, (out_dim, gc.RANK)).astype(np.float16)
+    gc.save(adapters, tmp_path / "cross.safetensors")
+    data = json.loads(g.DEFAULT_MODEL_PATH.read_text(encoding="utf-8"))
+    data.update(cross_file="cross.safetensors", cross_weight=0.5)
+    (tmp_path / "model.json").write_text(json.dumps(data))
+    blended = Grader.load(tmp_path / "model.json")
+    answer = "you bid a price for spare capacity"
+    z_cross = blended.cross_logit(EC2_Q, SPOT, answer)
+    z_plain = np.log(1 / grader.grade(EC2_Q, SPOT, answer).score - 1) * -1
+    expected = 1 / (1 + np.exp(-(0.5 * z_plain + 0.5 * z_cross)))
+    got = blended.grade(EC2_Q, SPOT, answer).score  # scores are rounded to 4 places
+    assert got == pytest.approx(expected, abs=1e-3) and abs(got - grader.grade(EC2_Q, SPOT, answer).score) > 0.01
+
+
+def test_cross_encoder_run_time_matches_the_model_it_was_fitted_as():
+    """The run-time pass is hand-written over the shared MiniLM weights; it must equal transformers' BertModel
+    wrapped with the same adapters (random ones, so a wrong layer name, transpose or segment id shows)."""
+    import numpy as np
+    import torch
+    from transformers import AutoModel
+
+    from tutor import grading_cross as gc
+    from tutor.embedding import model_path, sentence_model
+
+    bert = AutoModel.from_pretrained(model_path()).eval()
+    wrapped = gc._with_adapters(bert, gc.RANK, seed=0)
+    rng = np.random.default_rng(0)
+    adapters = {}
+    for name, m in wrapped.items():
+        m.B.data = torch.from_numpy(rng.normal(0, 0.05, tuple(m.B.shape)).astype(np.float32))
+        adapters[name + ".A"], adapters[name + ".B"] = m.A.detach().numpy(), m.B.detach().numpy()
+    adapters["head.weight"] = rng.normal(0, 0.2, 384).astype(np.float32)
+    adapters["head.bias"] = np.array([0.3], np.float32)
+    ce = gc.CrossEncoder(sentence_model(), adapters)
+    pairs = [(SPOT, "you bid a price for spare capacity"), (IAM_REF, "granular permissions"),
+             (SPOT * 6, "a very long answer " * 40)]  # the last one is truncated to MAX_PAIR_TOKENS
+    for r, a in pairs:
+        enc = sentence_model().tokenizer(r, a, return_tensors="pt", truncation="longest_first",
+                                         max_length=gc.MAX_PAIR_TOKENS)
+        with torch.no_grad():
+            pooled = bert(**enc).last_hidden_state.mean(dim=1)[0].numpy()
+        expected = float(pooled @ adapters["head.weight"] + 0.3)
+        assert ce.logit_pair(r, a) == pytest.approx(expected, abs=1e-3)
+    assert len({round(ce.logit_pair(r, a), 3) for r, a in pairs}) == 3

@@ -110,9 +110,11 @@ class Grader:
     """Grades a learner's answer against the reference from the notes. Load once, call `grade` many times."""
 
     def __init__(self, model: TreeModel, thresholds: dict[str, float], model_loader=None, cache_size: int = 4096,
-                 head=None, head_weight: float = 0.0):
+                 head=None, head_weight: float = 0.0, cross_path: Path | None = None, cross_weight: float = 0.0):
         self.model = model
         self.head, self.head_weight = head, float(head_weight)
+        self.cross_path, self.cross_weight = cross_path, float(cross_weight) if cross_path else 0.0
+        self._cross = None
         self.t_correct = float(thresholds["correct"])
         self.t_partial = float(thresholds["partial"])
         self._model_loader = model_loader
@@ -125,10 +127,13 @@ class Grader:
         """The shipped parameters (tutor/grading_model.json) or a file written by `python -m tutor.grading_fit`."""
         from tutor.grading_head import HeadModel
 
-        data = json.loads(Path(path or DEFAULT_MODEL_PATH).read_text(encoding="utf-8"))
+        path = Path(path or DEFAULT_MODEL_PATH)
+        data = json.loads(path.read_text(encoding="utf-8"))
         head = HeadModel(data["head"]) if data.get("head") else None
+        cross = path.with_name(data["cross_file"]) if data.get("cross_file") else None
         return cls(TreeModel(data), data["thresholds"], model_loader, head=head,
-                   head_weight=data.get("head_weight", 0.0))
+                   head_weight=data.get("head_weight", 0.0), cross_path=cross,
+                   cross_weight=data.get("cross_weight", 0.0))
 
     def _encode(self, texts: list[str]) -> list[Encoded]:
         todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
@@ -157,10 +162,21 @@ class Grader:
         z = float(self.model.raw(np.array([[f[n] for n in self.model.features]]))[0])
         if self.head is not None:  # equal say for the trees and the alignment head (logit average)
             z = (1 - self.head_weight) * z + self.head_weight * self.head.logit(arrs)
+        if self.cross_weight:  # and equal say for those two together and the cross-encoder
+            z = (1 - self.cross_weight) * z + self.cross_weight * self.cross_logit(q.text, r.text, a.text)
         p = 1.0 / (1.0 + np.exp(-z))
         if f["char_cos"] >= 0.9 and f["lex_recall"] >= 0.9 and not f["neg_mismatch"] and not f["num_missing"]:
             p = max(p, 0.97)  # the reference itself, or a near copy of it
         return p, f
+
+    def cross_logit(self, question: str, reference: str, answer: str) -> float:
+        if self._cross is None:
+            from tutor.grading_cross import CrossEncoder
+
+            if self._st is None:
+                self._encode([reference])
+            self._cross = CrossEncoder.load(self._st, self.cross_path)
+        return self._cross.logit(question, reference, answer)
 
     def grade(self, question: str, reference: str, answer: str, key_points: list[str] | None = None,
               siblings: list[str] | None = None, citation: Citation | None = None) -> Grade:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from tutor import grading as g
+from tutor import grading_cross as gc
 from tutor import grading_head as gh
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/eval-data/grading"
@@ -28,6 +29,7 @@ HGB_PARAMS = dict(max_iter=150, learning_rate=0.05, max_depth=3, min_samples_lea
                   random_state=0)
 HEAD_SEEDS = 2  # heads fitted with different seeds, logits averaged: steadier than one
 HEAD_WEIGHT = 0.5  # logit average of trees and head, fixed beforehand (not tuned on the folds)
+CROSS_WEIGHT = 0.0  # the cross-encoder is measured (--cross-weight 0.5) but not shipped: see docs/GRADING.md
 PARTIAL_FRACTION = 0.6  # the partial band is [0.6 * t_correct, t_correct)
 FOLDS = 5
 
@@ -86,6 +88,31 @@ def fit_hgb(X: np.ndarray, y: np.ndarray):
     return HistGradientBoostingClassifier(**HGB_PARAMS).fit(Xd[keep], yd[keep], sample_weight=w[keep])
 
 
+def cross_pairs(items: list[dict]) -> list[tuple[str, str]]:
+    """What the cross-encoder reads per item: the same cleaned texts the Grader passes it."""
+    return [gc.pair_texts(g.clean_text(it["question"]), g.clean_text(it["reference"]),
+                          g.clean_text(it["answer"])[: g.MAX_ANSWER_CHARS]) for it in items]
+
+
+def cross_logits(adapters: dict, pairs: list[tuple[str, str]]) -> np.ndarray:
+    """Out-of-fold logits through the run-time path (shared MiniLM weights + adapters), not the fit-time model."""
+    from tutor.embedding import sentence_model
+
+    ce = gc.CrossEncoder(sentence_model(), adapters)
+    return np.array([ce.logit_pair(first, second) for first, second in pairs])
+
+
+def cached(cache_dir: Path, key: str, compute):
+    """Results of the slow cross-encoder folds, keyed by their inputs, so a report-only rerun takes seconds."""
+    path = cache_dir / f"grading_{hashlib.sha1(key.encode()).hexdigest()[:12]}.pkl"
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    out = compute()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
+    return out
+
+
 def fit_heads(arrs: list[dict], y: np.ndarray) -> list[dict]:
     return [gh.train_head(arrs, y, seed=s) for s in range(HEAD_SEEDS)]
 
@@ -110,7 +137,7 @@ def metrics(ds: np.ndarray, y: np.ndarray, score: np.ndarray, pred: np.ndarray) 
 
 
 def cross_validate(X: np.ndarray, names: list[str], arrs: list[dict], items: list[dict],
-                   contra: np.ndarray) -> tuple[dict, float]:
+                   contra: np.ndarray, cache_dir: Path, cross_weight: float = CROSS_WEIGHT) -> tuple[dict, float]:
     """GroupKFold by question; each method's threshold (or model) is fitted on the training folds only."""
     from sklearn.model_selection import GroupKFold
 
@@ -121,6 +148,9 @@ def cross_validate(X: np.ndarray, names: list[str], arrs: list[dict], items: lis
     cols = {"lexical overlap": names.index("lex_f1"), "MiniLM cosine": names.index("cos_ar")}
     scores = {k: X[:, c].copy() for k, c in cols.items()}
     logits = {k: np.zeros(len(y)) for k in ("trees only", "head only")}
+    if cross_weight:
+        logits["cross-encoder only"] = np.zeros(len(y))
+    pairs = cross_pairs(items)
     preds = {k: np.zeros(len(y), dtype=bool) for k in scores}
     for fold, (tr, te) in enumerate(GroupKFold(n_splits=FOLDS).split(X, y, groups)):
         for k in cols:
@@ -131,12 +161,26 @@ def cross_validate(X: np.ndarray, names: list[str], arrs: list[dict], items: lis
         head = gh.HeadModel(fit_heads([arrs[i] for i in tr], y[tr]))
         logits["head only"][te] = [head.logit(arrs[i]) for i in te]
         print(f"fold {fold + 1}/{FOLDS}: head fitted in {time.time() - t0:.0f}s", file=sys.stderr)
+        if not cross_weight:
+            continue
+        t0 = time.time()
+        key = json.dumps([FOLDS, fold, gc.SETTINGS, [pairs[i] for i in tr], y[tr].tolist(), [pairs[i] for i in te]])
+        logits["cross-encoder only"][te] = cached(cache_dir, key, lambda: cross_logits(
+            gc.train_cross([pairs[i] for i in tr], y[tr], log=_log), [pairs[i] for i in te]))
+        print(f"fold {fold + 1}/{FOLDS}: cross-encoder in {time.time() - t0:.0f}s", file=sys.stderr)
     logits["grader"] = (1 - HEAD_WEIGHT) * logits["trees only"] + HEAD_WEIGHT * logits["head only"]
+    if cross_weight:
+        logits["trees + head"] = logits["grader"]
+        logits["grader"] = (1 - cross_weight) * logits["trees + head"] + cross_weight * logits["cross-encoder only"]
     for k, z in logits.items():
         scores[k] = grader_scores(1 / (1 + np.exp(-z)), X, names, contra)
         preds[k] = scores[k] >= 0.5
     t_correct = best_threshold(scores["grader"][two], y[two])
     return {k: metrics(ds, y, scores[k], preds[k]) for k in scores}, t_correct
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
 
 
 def grader_scores(p: np.ndarray, X: np.ndarray, names: list[str], contra: np.ndarray) -> np.ndarray:
@@ -207,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=Path(".tutor"))
     ap.add_argument("--report-only", action="store_true", help="print the CV report, do not write the model")
     ap.add_argument("--checks", action="store_true", help="also run the self-grade and sibling-swap checks")
+    ap.add_argument("--cross-weight", type=float, default=CROSS_WEIGHT,
+                    help="blend in the cross-encoder (tutor/grading_cross.py) with this logit weight; "
+                         "about 5 minutes per fold on 2 cores")
     ap.add_argument("--notes", type=Path, default=DEFAULT_DATA.parents[1] / "notes/aws-notes.md")
     args = ap.parse_args(argv)
     items = load_items(args.data)
@@ -215,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     X, names, arrs, contra = feature_matrix(items, encs)
     print(f"features for {len(items)} items in {time.time() - t0:.0f}s; rules fire on {contra.sum()}", file=sys.stderr)
-    report, t_correct = cross_validate(X, names, arrs, items, contra)
+    report, t_correct = cross_validate(X, names, arrs, items, contra, args.cache, args.cross_weight)
     print_report(report)
     print(f"out-of-fold best threshold for 'correct': {t_correct:.3f} (shipped: 0.5)")
     if not args.report_only:
@@ -223,8 +270,13 @@ def main(argv: list[str] | None = None) -> int:
         data = dump_model(fit_hgb(X, y), names)
         data["head"], data["head_weight"] = fit_heads(arrs, y), HEAD_WEIGHT
         data["thresholds"] = {"correct": 0.5, "partial": round(0.5 * PARTIAL_FRACTION, 3)}
+        if args.cross_weight:
+            cross_file = args.out.with_name(gc.DEFAULT_PATH.name)
+            gc.save(gc.train_cross(cross_pairs(items), y, log=_log), cross_file)
+            data["cross_file"], data["cross_weight"] = cross_file.name, args.cross_weight
         args.out.write_text(json.dumps(data, separators=(",", ":")))
-        print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB)")
+        print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB)"
+              + (f" and {data['cross_file']}" if args.cross_weight else ""))
     if args.checks:
         print(self_and_swap_checks(items, args.notes, g.Grader.load(args.out)))
     return 0
