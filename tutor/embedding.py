@@ -102,33 +102,43 @@ class QueryEncoder:
     def embed(self, text: str) -> list[float]:
         torch = self.torch
         F = torch.nn.functional
-        w, eps, heads = self.w, self.eps, self.heads
         with torch.inference_mode():
             ids = torch.tensor([self.tokenizer.encode(str(text).strip()).ids])
+            h = bert_hidden(torch, self.w, ids, torch.zeros_like(ids), self.layers, self.heads, self.eps)
             n = ids.shape[1]
-            h = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.token_type_embeddings.weight"][
-                torch.zeros_like(ids)]
-            h = h + w["embeddings.position_embeddings.weight"][:n].unsqueeze(0)
-            dim = h.shape[-1]
-            h = F.layer_norm(h, (dim,), w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
-            for i in range(self.layers):
-                p = f"encoder.layer.{i}."
-
-                def dense(name, x):
-                    return F.linear(x, w[p + name + ".weight"], w[p + name + ".bias"])
-
-                q, k, v = (dense(f"attention.self.{m}", h).view(1, n, heads, dim // heads).transpose(1, 2)
-                           for m in ("query", "key", "value"))
-                a = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(1, n, dim)
-                h = F.layer_norm(dense("attention.output.dense", a) + h, (dim,),
-                                 w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], eps)
-                f = F.gelu(dense("intermediate.dense", h))
-                h = F.layer_norm(dense("output.dense", f) + h, (dim,),
-                                 w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], eps)
             mask = torch.ones(1, n, 1, dtype=h.dtype)
             pooled = (h * mask).sum(dim=1) / torch.clamp(mask.sum(dim=1), min=1e-9)
             vec = F.normalize(F.normalize(pooled, p=2, dim=1), p=2, dim=1)
         return vec[0].tolist()
+
+
+def bert_hidden(torch, w: dict, ids, types, layers: int, heads: int, eps: float, linear=None):
+    """BERT's last hidden states for one unpadded sequence, from a state dict `w`: the operations of
+    transformers' BertModel (sdpa attention) in the same order. `linear(prefix, x)`, if given, replaces
+    each dense layer (the grader's cross-encoder adds its low-rank updates there)."""
+    F = torch.nn.functional
+    n = ids.shape[1]
+    h = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.token_type_embeddings.weight"][types]
+    h = h + w["embeddings.position_embeddings.weight"][:n].unsqueeze(0)
+    dim = h.shape[-1]
+    h = F.layer_norm(h, (dim,), w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
+    for i in range(layers):
+        p = f"encoder.layer.{i}."
+
+        def dense(name, x):
+            if linear is not None:
+                return linear(p + name, x)
+            return F.linear(x, w[p + name + ".weight"], w[p + name + ".bias"])
+
+        q, k, v = (dense(f"attention.self.{m}", h).view(1, n, heads, dim // heads).transpose(1, 2)
+                   for m in ("query", "key", "value"))
+        a = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(1, n, dim)
+        h = F.layer_norm(dense("attention.output.dense", a) + h, (dim,),
+                         w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], eps)
+        f = F.gelu(dense("intermediate.dense", h))
+        h = F.layer_norm(dense("output.dense", f) + h, (dim,),
+                         w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], eps)
+    return h
 
 
 class QueryEmbedding:

@@ -66,34 +66,21 @@ class CrossEncoder:
         return self.logit_pair(*pair_texts(question, reference, answer))
 
     def logit_pair(self, reference: str, answer: str) -> float:
+        from tutor.embedding import bert_hidden
+
         torch = self.torch
         F = torch.nn.functional
-        w, a, eps, heads = self.w, self.a, self.eps, self.heads
+        w, a = self.w, self.a
+
+        def linear(name, x):  # the base layer plus its low-rank update
+            base = F.linear(x, w[name + ".weight"], w[name + ".bias"])
+            return base + SCALE * (x @ a[name + ".A"].T) @ a[name + ".B"].T
+
         ids, types = pair_ids(self.tokenizer, reference, answer)
         with torch.inference_mode():
-            ids, types = torch.tensor([ids]), torch.tensor([types])
-            n = ids.shape[1]
-            h = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.token_type_embeddings.weight"][types]
-            h = h + w["embeddings.position_embeddings.weight"][:n].unsqueeze(0)
-            dim = h.shape[-1]
-            h = F.layer_norm(h, (dim,), w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
-            for i in range(self.layers):
-                p = f"encoder.layer.{i}."
-
-                def dense(name, x):
-                    base = F.linear(x, w[p + name + ".weight"], w[p + name + ".bias"])
-                    return base + SCALE * (x @ a[p + name + ".A"].T) @ a[p + name + ".B"].T
-
-                q, k, v = (dense(f"attention.self.{m}", h).view(1, n, heads, dim // heads).transpose(1, 2)
-                           for m in ("query", "key", "value"))
-                att = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(1, n, dim)
-                h = F.layer_norm(dense("attention.output.dense", att) + h, (dim,),
-                                 w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"],
-                                 eps)
-                h = F.layer_norm(dense("output.dense", F.gelu(dense("intermediate.dense", h))) + h, (dim,),
-                                 w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], eps)
-            pooled = h.mean(dim=1)[0]
-            return float(pooled @ a["head.weight"] + a["head.bias"][0])
+            h = bert_hidden(torch, w, torch.tensor([ids]), torch.tensor([types]), self.layers, self.heads, self.eps,
+                            linear)
+            return float(h.mean(dim=1)[0] @ a["head.weight"] + a["head.bias"][0])
 
 
 # ---- fit time (torch + transformers) ------------------------------------------------------------------------
