@@ -263,7 +263,7 @@ def quantity_head(question: str) -> str | None:
     if not m:
         return None
     phrase, ws = [], (m.group(1) or m.group(2)).split()
-    for i, w in enumerate(ws):
+    for w in ws:
         if w.lower() == "of" and phrase and phrase[-1].lower() in _MEASURE_WORDS:
             phrase = []  # "the maximum number of read replicas": what is counted comes after "of"
             continue

@@ -162,7 +162,7 @@ class Grader:
         z = float(self.model.raw(np.array([[f[n] for n in self.model.features]]))[0])
         if self.head is not None:  # equal say for the trees and the alignment head (logit average)
             z = (1 - self.head_weight) * z + self.head_weight * self.head.logit(arrs)
-        if self.cross_weight:  # and equal say for those two together and the cross-encoder
+        if self.cross_weight:  # a fitted cross-encoder, if the model file names one, blended in by its weight
             z = (1 - self.cross_weight) * z + self.cross_weight * self.cross_logit(q.text, r.text, a.text)
         p = 1.0 / (1.0 + np.exp(-z))
         if f["char_cos"] >= 0.9 and f["lex_recall"] >= 0.9 and not f["neg_mismatch"] and not f["num_missing"]:
