@@ -113,3 +113,9 @@ def test_a_number_about_something_else_is_not_an_answer(tutor):
     assert ans.refused, ans.answer
     ans = tutor.ask("what's the max number of read replicas?")
     assert not ans.refused and "5" in ans.answer, ans.answer
+
+
+def test_which_of_several_lists_every_one_that_fits(tutor):
+    # "which of the load balancers …" asks for all that fit, not three facts about the first one
+    ans = tutor.ask("which of the elastic load balancers work at layer 7?")
+    assert "Application Load Balancer" in ans.answer and "Classic Load Balancer" in ans.answer, ans.answer

@@ -15,7 +15,7 @@ from .config import AnswerSettings
 from .text import STOPWORDS, content_terms, sentences
 from .types import Answer, Citation, Passage, Retrieval, ScoredPassage
 
-LIST_CUES = re.compile(r"\b(list|which (are|ones)|what are|name (the|all)|all the|types|kinds|engines|languages|options|ways|examples)\b", re.I)
+LIST_CUES = re.compile(r"\b(list|which (are|ones)|which of the|which (\w+ ){0,2}\w+s (are|work|support|do|have)|what are|name (the|all)|all the|types|kinds|engines|languages|options|ways|examples)\b", re.I)
 COMPARE_CUES = re.compile(r"\b(differen\w*|compare|comparison|vs\.?|versus|between)\b", re.I)
 EXPLAIN_CUES = re.compile(r"\b(explain|in detail|elaborate|more about)\b", re.I)
 OPTION_LINE = re.compile(r"^\s*\(?([A-Ha-h])[.)]\s+(.+?)\s*$")
