@@ -119,3 +119,11 @@ def test_which_of_several_lists_every_one_that_fits(tutor):
     # "which of the load balancers …" asks for all that fit, not three facts about the first one
     ans = tutor.ask("which of the elastic load balancers work at layer 7?")
     assert "Application Load Balancer" in ans.answer and "Classic Load Balancer" in ans.answer, ans.answer
+
+
+def test_comparing_two_items_of_one_row_names_both(tutor):
+    # Standard and Convertible RIs are items of the Reserved Instances row: the other side is not the
+    # "Magnetic (Standard)" volume type just because its title says "Standard"
+    ans = tutor.ask("what's the difference between standard and convertible RIs?")
+    assert "75%" in ans.answer and "Convertible" in ans.answer, ans.answer
+    assert {c.passage.title for c in ans.citations} == {"Reserved Instances"}, ans.answer

@@ -147,6 +147,9 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
         # the other side is a passage whose key names something in the question that best's does not
         # ("On Demand" against "Reserved Instances"; not "Reserved" again)
         side = set(content_terms(best.passage.title))
+        inner = _sides_inside(units, best.passage, q_terms - side)
+        if inner:  # "standard vs convertible RIs": both sides are items of one passage, neither is its key
+            return _in_notes_order(inner, units)
         other = next((u for u in others if u.named > 0 and set(content_terms(u.passage.title)) & q_terms - side),
                      others[0] if others else None)
         if other is not None and other.score >= 0.3 * best.score:
@@ -161,6 +164,23 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
         chosen.append(u)
         used += nwords(u.text)
     return _in_notes_order(chosen, units)
+
+
+def _sides_inside(units: list[Unit], passage: Passage, asked: set[str]) -> list[Unit]:
+    """The best unit for each of two compared things when both are items inside `passage` (each named at
+    the start of a different unit of it) and the passage's own key is neither; else nothing."""
+    mine = sorted((u for u in units if u.passage.id == passage.id), key=lambda u: -u.score)
+
+    def opens_with(u: Unit, term: str) -> bool:  # "Standard RIs (Up to 75% …)": the item's name comes first
+        body = u.text[len(u.context):].lstrip(" :") if u.context and u.text.startswith(u.context) else u.text
+        return term in content_terms(" ".join(body.split()[:4]))
+
+    picks: list[Unit] = []
+    for term in asked:
+        u = next((u for u in mine if opens_with(u, term)), None)
+        if u is not None and u not in picks and not any(term in p.terms for p in picks):
+            picks.append(u)
+    return picks if len(picks) >= 2 else []
 
 
 def _select_sides(units: list[Unit], a: Passage, b: Passage, max_units: int, max_words: int) -> list[Unit]:
