@@ -115,6 +115,33 @@ def test_changed_file_replaces_its_passages_and_deleted_file_loses_them(tmp_path
     assert_consistent(t, corpus2)
 
 
+def test_an_unreadable_index_is_rebuilt_from_the_notes(tmp_path, corpus2, embedding):
+    # Chroma can leave a collection unreadable after a kill mid-write ("Failed to apply logs to the hnsw
+    # segment writer"); the next ingest, even one asked for a single file, rebuilds it from every note.
+    from chromadb.errors import InternalError
+
+    t, counter = make_tutor(tmp_path / "h", corpus2, embedding)
+    first = t.ingest()
+    real_get = t.store.collection.get
+    calls = {"n": 0}
+
+    def broken_get(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise InternalError("Error in compaction: Failed to apply logs to the hnsw segment writer")
+        return real_get(*args, **kwargs)
+
+    t.store.collection.get = broken_get
+    counter.calls = counter.texts = 0
+    report = t.ingest(["caching.md"])
+    assert any("rebuilt it from the notes" in w and "hnsw" in w for w in report.warnings), report.warnings
+    assert sorted(report.indexed) == ["aws-notes.md", "caching.md"] and report.passages == first.passages
+    assert counter.texts == first.passages  # everything embedded again
+    assert_consistent(t, corpus2)
+    top = [r.passage.file for r in t.retrieve("Which cache engine supports sorted sets?").results[:5]]
+    assert "caching.md" in top, top
+
+
 def test_bad_files_are_named_and_the_rest_is_indexed(tmp_path, corpus2, embedding):
     t, _ = make_tutor(tmp_path / "h", corpus2, embedding)
     t.ingest()

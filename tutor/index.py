@@ -177,6 +177,23 @@ class IndexStore:
         hint = "; is the Chroma server running?" if self.settings.chroma_url else ""
         return IndexUnavailable(f"The index at {self.where} {what} ({type(e).__name__}: {e}){hint}")
 
+    def _rebuild(self, e: Exception) -> str:
+        """Chroma can leave a collection's vector segment unreadable after a kill in the middle of a write
+        ("Failed to apply logs to the hnsw segment writer", chroma-core/chroma#7678). The notes are the
+        source of truth, so an embedded index is dropped and indexed again; a server's is left to its owner."""
+        if self.settings.chroma_url:
+            raise self._unavailable("cannot be read", e) from e
+        name = self.settings.index.collection
+        try:
+            self.client.delete_collection(name)
+            self.collection = self.client.get_or_create_collection(
+                name, embedding_function=None, metadata={"hnsw:space": "cosine"})
+        except Exception as e2:
+            raise self._unavailable(f"cannot be read and could not be rebuilt ({type(e2).__name__}: {e2}); "
+                                    "delete that folder and run `tutor ingest`", e) from e
+        self.__dict__.pop("vector_store", None)  # it was made for the dropped collection
+        return f"the index at {self.where} could not be read ({type(e).__name__}: {e}); rebuilt it from the notes"
+
     def _file_state(self) -> dict[str, dict]:
         try:
             got = self.collection.get(include=["metadatas"])
@@ -229,10 +246,14 @@ class IndexStore:
     def _ingest(self, corpus: Path, only: Iterable[str] | None) -> IngestReport:
         report = IngestReport()
         files = list_notes(corpus)
+        try:
+            state = self._file_state()
+        except IndexUnavailable as e:
+            report.warnings.append(self._rebuild(e.__cause__ or e))
+            state, only = {}, None  # a rebuilt index needs every file, not just the ones asked for
         if only is not None:
             wanted = set(only)
             files = {k: v for k, v in files.items() if k in wanted}
-        state = self._file_state()
         for name, path in files.items():
             try:
                 text, fhash = read_notes_file(path, name, self.settings.index.max_file_bytes)
