@@ -150,7 +150,7 @@ def cross_validate(X: np.ndarray, names: list[str], arrs: list[dict], items: lis
     logits = {k: np.zeros(len(y)) for k in ("trees only", "head only")}
     if cross_weight:
         logits["cross-encoder only"] = np.zeros(len(y))
-    pairs = cross_pairs(items)
+        pairs = cross_pairs(items)
     preds = {k: np.zeros(len(y), dtype=bool) for k in scores}
     for fold, (tr, te) in enumerate(GroupKFold(n_splits=FOLDS).split(X, y, groups)):
         for k in cols:
