@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .acronyms import text_acronyms
 from .text import STOPWORDS, content_terms, sentences, stem, words
 from .types import Passage
 
@@ -116,7 +117,7 @@ def units_of(p: Passage) -> tuple[Unit, ...]:
     head = " — ".join([h for h in [title, *reversed(context)] if h])
     units = []
     for t in _unit_texts(p):
-        units.append(Unit(p, t, head, frozenset(content_terms(t)), title_terms, context_terms))
+        units.append(Unit(p, t, head, frozenset(content_terms(t) + text_acronyms(t)), title_terms, context_terms))
     out = tuple(units)
     if len(_UNIT_CACHE) > 50_000:
         _UNIT_CACHE.clear()
@@ -230,6 +231,9 @@ def gather(question: str, options: dict[str, str], retrieval, retriever, encode=
     The last value says whether dense evidence is there (False when no model could embed)."""
     idf = retriever.bm25.idf
     vocab = retriever.bm25.vocab
+    # 'AWS MFA' is matched as the notes write it: 'Multifactor Authentication'
+    question = retriever.acronym_map.expand(question)
+    options = {L: retriever.acronym_map.expand(t) for L, t in options.items()}
     max_idf = idf("\x00never\x00")
 
     def idf_any(t: str) -> float:

@@ -11,6 +11,7 @@ import bm25s
 import numpy as np
 
 from . import rerank
+from .acronyms import AcronymMap, acronyms, text_acronyms
 from .config import RetrievalSettings
 from .spelling import Speller
 from .text import STOPWORDS, content_terms, english_zipf, stem, words
@@ -69,22 +70,11 @@ def query_weights(question: str, history: list[str]) -> dict[str, float]:
     return weights
 
 
-_CAPS_RUN = re.compile(r"\b(?:[A-Z][a-z]+[ -]){1,3}[A-Z][a-z]+s?\b")
-
-
-def acronyms(text: str) -> list[str]:
-    """'Application Load Balancer' → 'alb': learners abbreviate what their notes spell out."""
-    out = []
-    for m in _CAPS_RUN.finditer(text):
-        parts = re.split(r"[ -]", m.group())
-        out.append("".join(w[0] for w in parts).lower())
-        if parts[0] == "Amazon" and len(parts) > 2:  # 'Amazon Relational Database Service' is 'RDS'
-            out.append("".join(w[0] for w in parts[1:]).lower())
-    return out
-
-
-def passage_terms(p: Passage) -> list[str]:
-    return content_terms(p.embed_text) + acronyms(f"{p.title} {p.section_path}")
+def passage_terms(p: Passage, title_acronyms: list[str] | None = None) -> list[str]:
+    """A passage's BM25 terms: its words, and the acronyms of its title, section and text."""
+    if title_acronyms is None:
+        title_acronyms = acronyms(f"{p.title} {p.section_path}")
+    return content_terms(p.embed_text) + title_acronyms + text_acronyms(p.embed_text)
 
 
 class BM25Index:
@@ -124,15 +114,17 @@ class Retriever:
     settings: RetrievalSettings
     terms: dict[str, "rerank.PassageTerms"]
     speller: Speller
+    acronym_map: AcronymMap
 
     @classmethod
     def build(cls, passages: list[Passage], embed_query, dense_search, settings) -> "Retriever":
         # Tokenise each passage once: BM25 and the reranker share the term lists.
         acrs = [acronyms(f"{p.title} {p.section_path}") for p in passages]
-        docs = [content_terms(p.embed_text) + a for p, a in zip(passages, acrs)]
+        docs = [passage_terms(p, a) for p, a in zip(passages, acrs)]
         terms = {p.id: rerank.passage_terms_of(p, d, a) for p, d, a in zip(passages, docs, acrs)}
+        texts = [p.embed_text for p in passages]
         return cls({p.id: p for p in passages}, BM25Index(passages, docs), embed_query, dense_search, settings, terms,
-                   Speller([p.embed_text for p in passages]))
+                   Speller(texts), AcronymMap(texts))
 
     def candidates(self, query: str, weights: dict[str, float] | None = None) -> list[tuple[ScoredPassage, dict]]:
         """Fused candidates with their rerank features, in fused order. `weights`: query term →
@@ -160,8 +152,11 @@ class Retriever:
         history = [self.speller.fix(h) for h in history or []]
         query = shape_query(question, history)
         k = k or self.settings.top_k
+        # Ranking reads an acronym as itself (the passages carry theirs); the answer is composed and
+        # its support judged with the spelled-out words, which is what the notes' sentences say.
         results = self.ranked(query, query_weights(question, history))[:k]
-        return Retrieval(query, results, self.support(question, query, results))
+        spelled = self.acronym_map.expand(query)
+        return Retrieval(spelled, results, self.support(self.acronym_map.expand(question), spelled, results))
 
     def ranked(self, query: str, weights: dict[str, float] | None = None) -> list[ScoredPassage]:
         cands = self.candidates(query, weights)

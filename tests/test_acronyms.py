@@ -1,0 +1,38 @@
+"""Acronyms the notes spell out: 'MFA' is 'Multifactor Authentication', in a question and an option."""
+from tutor.acronyms import AcronymMap, acronyms, initials
+
+
+def test_a_closed_compound_gives_an_initial_per_part():
+    assert initials("Multifactor") == "mf"
+    assert initials("Balancer") == "b"
+    assert "mfa" in acronyms("* Multifactor Authentication")
+    assert "alb" in acronyms("Application Load Balancer")
+
+
+def test_a_question_acronym_is_written_out_once_and_only_when_clear():
+    m = AcronymMap([
+        "Multifactor Authentication is on.",
+        "General Purpose volumes. Granular Permissions for users.",  # GP: two meanings, half each
+        "Simple Access Module",  # SAM is an English word
+        "The RI: Reserved Instances",  # the notes write RI themselves
+    ])
+    assert m.expand("what is MFA?") == "what is MFA (Multifactor Authentication)?"
+    assert m.expand("what is GP?") == "what is GP?"
+    assert m.expand("what is SAM?") == "what is SAM?"
+    assert m.expand("are RIs cheap?") == "are RIs cheap?"
+    assert m.expand("what is mfa?") == "what is mfa?"  # lower case is read as a word
+
+
+def test_a_question_in_acronyms_is_answered_from_the_spelled_out_bullet(tutor):
+    ans = tutor.ask("what is MFA?")
+    assert not ans.refused
+    assert "Multifactor Authentication" in ans.answer
+    assert any(c.passage.start <= 10 <= c.passage.end for c in ans.citations)
+
+
+def test_an_option_in_acronyms_is_matched_to_the_notes_words(tutor):
+    q = ("What is the AWS feature that provides an additional level of security above the default "
+         "authentication mechanism of usernames and passwords?")
+    ans = tutor.ask(q, options={"A": "Email verification.", "B": "AWS MFA.", "C": "AWS Organizations."})
+    assert ans.choice == ["B"]
+    assert "Multifactor" in ans.answer

@@ -1,0 +1,99 @@
+"""Acronyms the notes spell out: learners write 'MFA', 'RI', 'AZ' where the notes say 'Multifactor
+Authentication', 'Reserved Instances', 'Availability Zone'.
+
+A run of capitalised words gives its initials; a closed compound inside it ('Multifactor' = multi +
+factor) gives one initial per part, so 'Multifactor Authentication' is 'mfa'. The retriever indexes
+these initials with their passage and writes the spelled-out phrase next to an acronym in a question.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+
+from .text import STOPWORDS, english_zipf, stem, words
+
+_CAPS_RUN = re.compile(r"\b(?:[A-Z][a-z]+[ -]){1,3}[A-Z][a-z]+s?\b")
+# An acronym that is also a common English word ('sam', 'cat') would be read as the word.
+COMMON_WORD_ZIPF = 4.0
+# A closed compound: a rare whole word made of two common ones (Zipf scale, 0 to about 7).
+RARE_WHOLE_ZIPF = 3.0
+COMMON_PART_ZIPF = 3.5
+MIN_PART = 3
+MAJORITY = 0.75
+
+
+@lru_cache(maxsize=4096)
+def initials(word: str) -> str:
+    """'Balancer' → 'b'; 'Multifactor' → 'mf' (a compound of two common words gives both initials)."""
+    w = word.lower()
+    if len(w) >= 2 * MIN_PART + 2 and w.isalpha() and english_zipf(w) < RARE_WHOLE_ZIPF:
+        best, cut = COMMON_PART_ZIPF, 0
+        for i in range(MIN_PART, len(w) - MIN_PART + 1):
+            z = min(english_zipf(w[:i]), english_zipf(w[i:]))
+            if z >= best:
+                best, cut = z, i
+        if cut:
+            return w[0] + w[cut]
+    return w[:1]
+
+
+def acronyms(text: str) -> list[str]:
+    """'Application Load Balancer' → 'alb': learners abbreviate what their notes spell out."""
+    out = []
+    for m in _CAPS_RUN.finditer(text):
+        parts = re.split(r"[ -]", m.group())
+        out.append("".join(initials(w) for w in parts))
+        if parts[0] == "Amazon" and len(parts) > 2:  # 'Amazon Relational Database Service' is 'RDS'
+            out.append("".join(initials(w) for w in parts[1:]))
+    return out
+
+
+def acronym_of(phrase: str) -> str | None:
+    """The initials of a capitalised phrase, unless they are a stopword or a common English word."""
+    acr = "".join(initials(w) for w in re.split(r"[ -]", phrase))
+    if len(acr) >= 2 and acr not in STOPWORDS and english_zipf(acr) < COMMON_WORD_ZIPF:
+        return acr
+    return None
+
+
+def text_acronyms(text: str) -> list[str]:
+    """The acronyms of every capitalised phrase of a text (those that are not common words)."""
+    return [a for a in (acronym_of(m.group()) for m in _CAPS_RUN.finditer(text)) if a]
+
+
+def _key(phrase: str) -> str:
+    return " ".join(stem(w) for w in words(phrase.replace("-", " ")))
+
+
+class AcronymMap:
+    """The acronyms of a set of notes, and the expansion of a question that uses one."""
+
+    def __init__(self, texts: list[str]):
+        notes_words = {w for t in texts for w in words(t)}
+        counts: dict[str, Counter] = {}
+        for t in texts:
+            for m in _CAPS_RUN.finditer(t):
+                acr = acronym_of(m.group())
+                if acr and acr not in notes_words:  # the notes write it themselves: nothing to expand
+                    counts.setdefault(acr, Counter())[m.group()] += 1
+        self.phrases: dict[str, str] = {}
+        for acr, c in counts.items():
+            by_key = Counter()
+            for phrase, n in c.items():
+                by_key[_key(phrase)] += n
+            key, n = by_key.most_common(1)[0]
+            # 'GP': General Purpose or Granular Permissions? Only a clear majority is taken.
+            if n >= MAJORITY * sum(by_key.values()):
+                self.phrases[acr] = max((p for p in c if _key(p) == key), key=lambda p: c[p])
+
+    def expand(self, question: str) -> str:
+        """'what is MFA?' → 'what is MFA (Multifactor Authentication)?'. Only a word written in
+        capitals ('MFA', 'RIs') is taken for an acronym."""
+        def sub(m: re.Match) -> str:
+            tok = m.group()
+            acr = tok[:-1] if tok.endswith("s") else tok
+            phrase = self.phrases.get(acr.lower())
+            return f"{tok} ({phrase})" if phrase else tok
+
+        return re.sub(r"\b[A-Z]{2,6}s?\b", sub, question)
