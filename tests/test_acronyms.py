@@ -15,12 +15,15 @@ def test_a_question_acronym_is_written_out_once_and_only_when_clear():
         "General Purpose volumes. Granular Permissions for users.",  # GP: two meanings, half each
         "Simple Access Module",  # SAM is an English word
         "The RI: Reserved Instances",  # the notes write RI themselves
+        "Web Servers",
     ])
+    assert m.expand("which WS?") == "which WS (Web Servers)?"
+    assert m.expand("which ws?") == "which ws?"  # two lower-case letters are more likely a word or a typo
     assert m.expand("what is MFA?") == "what is MFA (Multifactor Authentication)?"
     assert m.expand("what is GP?") == "what is GP?"
     assert m.expand("what is SAM?") == "what is SAM?"
     assert m.expand("are RIs cheap?") == "are RIs cheap?"
-    assert m.expand("what is mfa?") == "what is mfa?"  # lower case is read as a word
+    assert m.expand("what is mfa?") == "what is mfa (Multifactor Authentication)?"
 
 
 def test_a_question_in_acronyms_is_answered_from_the_spelled_out_bullet(tutor):

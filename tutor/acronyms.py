@@ -88,12 +88,15 @@ class AcronymMap:
                 self.phrases[acr] = max((p for p in c if _key(p) == key), key=lambda p: c[p])
 
     def expand(self, question: str) -> str:
-        """'what is MFA?' → 'what is MFA (Multifactor Authentication)?'. Only a word written in
-        capitals ('MFA', 'RIs') is taken for an acronym."""
+        """'what is MFA?' → 'what is MFA (Multifactor Authentication)?'. A word in capitals ('MFA',
+        'RIs') is taken for an acronym; in lower case only from three letters on ('mfa', 'elb'),
+        since 'od' or 'ws' typed in lower case is more likely something else."""
         def sub(m: re.Match) -> str:
             tok = m.group()
-            acr = tok[:-1] if tok.endswith("s") else tok
+            if not tok.isupper() and not (tok[:-1].isupper() and tok.endswith("s")) and len(tok) < 3:
+                return tok
+            acr = tok[:-1] if tok.endswith("s") and tok[:-1].isupper() else tok
             phrase = self.phrases.get(acr.lower())
             return f"{tok} ({phrase})" if phrase else tok
 
-        return re.sub(r"\b[A-Z]{2,6}s?\b", sub, question)
+        return re.sub(r"\b(?:[A-Z]{2,6}s?|[a-z]{3,6})\b", sub, question)
