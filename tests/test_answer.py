@@ -127,3 +127,22 @@ def test_comparing_two_items_of_one_row_names_both(tutor):
     ans = tutor.ask("what's the difference between standard and convertible RIs?")
     assert "75%" in ans.answer and "Convertible" in ans.answer, ans.answer
     assert {c.passage.title for c in ans.citations} == {"Reserved Instances"}, ans.answer
+
+
+def test_an_item_that_stops_on_a_preposition_is_completed_by_its_children(tutor):
+    # "Allows you to map your domain names to" / EC2 instances / Load Balancers / S3 Buckets
+    ans = tutor.ask("what AWS resources can Route 53 map a domain name to?")
+    sentence = next(s for s in ans.answer.split("[") if "map your domain names to" in s)
+    for child in ("EC2 instances", "Load Balancers", "S3 Buckets"):
+        assert child in sentence
+
+
+def test_a_sentence_opening_on_this_stays_with_the_one_it_speaks_of(tutor):
+    ans = tutor.ask("can a read replica be promoted to a standalone database?")
+    assert re.search(r"promoted to their own databases\. This breaks the replication", ans.answer)
+
+
+def test_a_number_in_another_sentence_does_not_answer_a_quantity_question(tutor):
+    # "504 error means … timed out. This means … within the idle timeout period": no timeout value
+    ans = tutor.ask("what is the default idle timeout on an elastic load balancer, in seconds?")
+    assert ans.refused

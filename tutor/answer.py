@@ -54,6 +54,42 @@ def split_options(text: str) -> tuple[str, dict[str, str] | None]:
 
 
 # ---------------------------------------------------------------- units
+# "Allows you to map your domain names to" / "Supports 2 … caching engines:": an item that stops on a colon or a
+# preposition is completed by the short items nested under it.
+_DANGLING = re.compile(r"(?::|\b(?:to|for|of|with|from|by|like|as|include|includes|including))\s*$", re.I)
+_CHILD_MAX_WORDS = 10
+# "This breaks the replication": a sentence that opens on a demonstrative says something of the one before.
+_ANAPHOR = re.compile(r"^(?:This|That|These|Those)\b")
+
+
+def _join_dangling(items: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(items):
+        it = items[i]
+        j = i + 1
+        if _DANGLING.search(it.strip()):
+            while j < len(items) and j - i <= 6 and nwords(items[j]) <= _CHILD_MAX_WORDS and not _DANGLING.search(items[j].strip()):
+                j += 1
+        if j - i >= 3:  # two or more children: one sentence
+            out.append(f"{it.strip()} {', '.join(x.strip() for x in items[i + 1:j])}")
+            i = j
+        else:
+            out.append(it)
+            i += 1
+    return out
+
+
+def _sentences(text: str) -> list[str]:
+    out: list[str] = []
+    for s in sentences(text):
+        if out and _ANAPHOR.match(s):
+            out[-1] = f"{out[-1].rstrip('.')}. {s}"
+        else:
+            out.append(s)
+    return out
+
+
 def _units(p: Passage, rank: int) -> list[Unit]:
     out: list[Unit] = []
 
@@ -76,28 +112,29 @@ def _units(p: Passage, rank: int) -> list[Unit]:
                     add(", ".join(cell_items), f"{ctx} — {lead}" if lead else ctx)
                 else:
                     for it in cell_items:
-                        for s in sentences(it):
+                        for s in _sentences(it):
                             add(s, ctx)
             else:
-                for s in sentences(cell):
+                for s in _sentences(cell):
                     add(s, ctx)
         if len(p.fields) <= 1:
             add(p.text)
     elif p.kind == "bullet" and p.items:
         head = p.title.rstrip(":,")
-        short = all(nwords(it) <= SHORT_ITEM_WORDS for it in p.items)
+        items = _join_dangling(p.items)
+        short = all(nwords(it) <= SHORT_ITEM_WORDS for it in items)
         if short:
-            add(", ".join(p.items), head)
+            add(", ".join(items), head)
         else:
             as_context = nwords(head) <= 6 and not head.endswith("?")
             if not head.endswith("?") and not as_context:  # a short head lives on as its items' context
-                for s in sentences(head):
+                for s in _sentences(head):
                     add(s)
-            for it in p.items:
-                for s in sentences(it):
+            for it in items:
+                for s in _sentences(it):
                     add(s, head if as_context else "")
     else:
-        for s in sentences(p.text):
+        for s in _sentences(p.text):
             add(s)
     return out
 
@@ -296,7 +333,9 @@ def quantity_head(question: str) -> str | None:
 def states_quantity(units: list["Unit"], head: str | None) -> bool:
     """Some chosen unit holds a number, and (when the question names what it counts) that thing too."""
     want = set(content_terms(head)) if head else set()
-    return any(_NUMBER.search(u.text) and (not want or want & set(content_terms(u.text))) for u in units)
+    # sentence by sentence: "504 error means … timed out. This means … the idle timeout period" has no timeout value
+    return any(_NUMBER.search(s) and (not want or want & set(content_terms(s)))
+               for u in units for s in sentences(u.text))
 
 
 
