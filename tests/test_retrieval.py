@@ -56,3 +56,9 @@ def test_two_words_the_notes_write_as_one_are_joined(tutor):
 def test_followup_stays_with_the_previous_topic(tutor):
     r = tutor.retrieve("what kind of apps are they good for?", ["what are spot instances?"])
     assert r.results[0].passage.title in ("Spot", "Sport Instances"), r.results[0].passage.section_path
+
+
+def test_a_follow_up_asking_for_another_one_is_not_answered_with_the_same_one(tutor):
+    r = tutor.retrieve("is there another memory optimized family?", ["what is the X1 instance family for?"])
+    assert r.results[0].passage.title == "R4"
+    assert any(sp.passage.title == "X1" for sp in r.results)  # still there, further down

@@ -28,6 +28,10 @@ _FOLLOWUP = re.compile(
 )
 
 
+# A follow-up that asks for something other than what was just answered
+_ANOTHER = re.compile(r"\b(other|another|besides|else)\b", re.I)
+
+
 def rrf_fuse(rankings: list[list[str]], weights: list[float] | None = None, k: int = 60) -> dict[str, float]:
     """Reciprocal rank fusion over passage ids: sum of w / (k + rank), rank from 1."""
     weights = weights or [1.0] * len(rankings)
@@ -154,7 +158,14 @@ class Retriever:
         k = k or self.settings.top_k
         # Ranking reads an acronym as itself (the passages carry theirs); the answer is composed and
         # its support judged with the spelled-out words, which is what the notes' sentences say.
-        results = self.ranked(query, query_weights(question, history))[:k]
+        results = self.ranked(query, query_weights(question, history))
+        if is_followup(question, history) and _ANOTHER.search(question):
+            # "any other memory optimized family besides that one?": not the one the last question was answered from
+            prev = self.ranked(shape_query(history[-1], history[:-1]), query_weights(history[-1], history[:-1]))
+            if prev:
+                results = [r for r in results if r.passage.id != prev[0].passage.id] + [
+                    r for r in results if r.passage.id == prev[0].passage.id]
+        results = results[:k]
         spelled = self.acronym_map.expand(query)
         return Retrieval(spelled, results, self.support(self.acronym_map.expand(question), spelled, results))
 
