@@ -146,3 +146,12 @@ def test_a_number_in_another_sentence_does_not_answer_a_quantity_question(tutor)
     # "504 error means … timed out. This means … within the idle timeout period": no timeout value
     ans = tutor.ask("what is the default idle timeout on an elastic load balancer, in seconds?")
     assert ans.refused
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("which EBS volume type is the cheapest one that can still be a boot volume?", "Magnetic"),
+    ("is IAM just for the console or can it work with other services?", "Integrates with many different AWS services"),
+])
+def test_the_answer_holds_the_sentence_closest_in_meaning(tutor, question, expected):
+    # the word overlap alone picked Cold HDD's "Cannot be a boot volume" / only the console bullet
+    assert expected in tutor.ask(question).answer

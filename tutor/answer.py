@@ -9,6 +9,8 @@ import math
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import phrases
 from .calibration import refuse_threshold
 from .config import AnswerSettings
@@ -23,6 +25,9 @@ META = re.compile(r"^\s*(what did i (just )?ask|what was my (last|previous|first
 SHORT_ITEM_WORDS = 6  # list items this short read better joined on one line
 PRIOR_SCALE = 4.0  # reranker-score gap at which a passage's units count e times less
 NAMED_WEIGHT = 0.15  # bonus for units of a passage whose key the question names
+# weight of a unit's embedding cosine to the question: dev answer accuracy 0.927 → 0.947 (0.953 with comparisons
+# left out), flat for weights from 0.3 to 1.5
+UNIT_DENSE_WEIGHT = 0.5
 
 
 @dataclass
@@ -149,7 +154,8 @@ def _names(q_terms: set[str], p: Passage, idf) -> float:
     return sum(idf(t) for t in key & q_terms) / total if total else 0.0
 
 
-def _score_units(units: list[Unit], q_terms: set[str], idf, results: list[ScoredPassage]) -> None:
+def _score_units(units: list[Unit], q_terms: set[str], idf, results: list[ScoredPassage],
+                 closeness: "np.ndarray | None" = None) -> None:
     # Passage prior from the reranker: the best passage 1, the others by how far behind they are.
     # A unit that merely repeats a query word from a weak passage ("… the On-Demand price" in the
     # Dedicated Hosts row) must not beat the row the question is about.
@@ -161,6 +167,9 @@ def _score_units(units: list[Unit], q_terms: set[str], idf, results: list[Scored
         named = _names(q_terms, u.passage, idf)
         u.named = named
         u.score = 0.45 * lex + 0.4 * prior.get(u.passage.id, 0.0) + NAMED_WEIGHT * named - 0.003 * max(0, nwords(u.text) - 40)
+    if closeness is not None:
+        for u, c in zip(units, closeness):
+            u.score += UNIT_DENSE_WEIGHT * float(c)
 
 
 def _budget(question: str, settings: AnswerSettings) -> tuple[int, int]:
@@ -305,7 +314,7 @@ _FOCUS_STOP = {"of", "for", "on", "in", "at", "to", "per", "i", "you", "we", "ca
 _MEASURE_WORDS = {"number", "amount", "count", "quantity", "total"}
 _NUMBER = re.compile(
     r"(?<![A-Za-z])\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundreds?|thousands?|"
-    r"millions?|billions?|dozens?|single|once|twice|daily|hourly|weekly|monthly|yearly|annually)\b",
+    r"millions?|billions?|dozens?|single|once|twice|daily|hourly|weekly|monthly|yearly|annually|unlimited)\b",
     re.I,
 )
 
@@ -375,7 +384,15 @@ def compose(
         return refusal(question, retrieval, support)
     q_terms = set(content_terms(retrieval.query))
     units = [u for i, r in enumerate(retrieval.results[:5]) for u in _units(r.passage, i)]
-    _score_units(units, q_terms, retriever.bm25.idf, retrieval.results)
+    # Closeness in meaning of each unit to the learner's own words (not the history's). Not for a comparison:
+    # "difference between X and Y" is closest to whatever sounds like a difference, not to what each side is;
+    # nor for a quantity: "how many read replicas" is closest to every sentence about read replicas, and the
+    # one with the number ("up to 5 copies") lost its place.
+    vecs = None
+    if units and not COMPARE_CUES.search(question) and not asks_for_number(question):
+        vecs = retriever.vectors.many([question] + [u.text for u in units])
+    closeness = vecs[1:] @ vecs[0] if vecs is not None else None
+    _score_units(units, q_terms, retriever.bm25.idf, retrieval.results, closeness)
     chosen = _select(units, question, settings, q_terms)
     if asks_for_number(question) and not states_quantity(chosen, quantity_head(question)):
         # asked for a quantity, and what the notes say about it holds none (or none of that thing): not given

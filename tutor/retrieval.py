@@ -14,6 +14,7 @@ from . import rerank
 from .acronyms import AcronymMap, acronyms, text_acronyms
 from .config import RetrievalSettings
 from .spelling import Speller
+from .vectors import VectorCache
 from .text import STOPWORDS, content_terms, english_zipf, stem, words
 from .types import Passage, Retrieval, ScoredPassage
 
@@ -119,6 +120,7 @@ class Retriever:
     terms: dict[str, "rerank.PassageTerms"]
     speller: Speller
     acronym_map: AcronymMap
+    vectors: VectorCache
 
     @classmethod
     def build(cls, passages: list[Passage], embed_query, dense_search, settings) -> "Retriever":
@@ -128,13 +130,13 @@ class Retriever:
         terms = {p.id: rerank.passage_terms_of(p, d, a) for p, d, a in zip(passages, docs, acrs)}
         texts = [p.embed_text for p in passages]
         return cls({p.id: p for p in passages}, BM25Index(passages, docs), embed_query, dense_search, settings, terms,
-                   Speller(texts), AcronymMap(texts))
+                   Speller(texts), AcronymMap(texts), VectorCache(embed_query))
 
     def candidates(self, query: str, weights: dict[str, float] | None = None) -> list[tuple[ScoredPassage, dict]]:
         """Fused candidates with their rerank features, in fused order. `weights`: query term →
         weight (default: the query's own terms, weight 1)."""
         s = self.settings
-        dense = [(pid, sc) for pid, sc in self.dense_search(self.embed_query(query), s.candidates) if pid in self.passages]
+        dense = [(pid, sc) for pid, sc in self.dense_search(self.vectors.one(query), s.candidates) if pid in self.passages]
         qw = weights if weights is not None else dict.fromkeys(content_terms(query), 1.0)
         lexical = self.bm25.search([t for t, w in qw.items() for _ in range(round(w))], s.candidates)
         fused = rrf_fuse(
