@@ -388,10 +388,9 @@ def compose(
     # "difference between X and Y" is closest to whatever sounds like a difference, not to what each side is;
     # nor for a quantity: "how many read replicas" is closest to every sentence about read replicas, and the
     # one with the number ("up to 5 copies") lost its place.
-    vecs = None
+    closeness = None
     if units and not COMPARE_CUES.search(question) and not asks_for_number(question):
-        vecs = retriever.vectors.many([question] + [u.text for u in units])
-    closeness = vecs[1:] @ vecs[0] if vecs is not None else None
+        closeness = retriever.vectors.units([u.text for u in units]) @ retriever.vectors.question(question)
     _score_units(units, q_terms, retriever.bm25.idf, retrieval.results, closeness)
     chosen = _select(units, question, settings, q_terms)
     if asks_for_number(question) and not states_quantity(chosen, quantity_head(question)):

@@ -1,0 +1,24 @@
+"""The vector cache: units are embedded once; a question only briefly kept (a new one is always embedded)."""
+from tutor.vectors import VectorCache
+
+
+def test_units_are_embedded_once_and_questions_are_not_kept_for_long():
+    calls = []
+
+    def embed(text):
+        calls.append(text)
+        return [float(len(text)), 1.0]
+
+    c = VectorCache(embed, questions_limit=2)
+    assert c.units(["a", "bb"]).tolist() == [[1.0, 1.0], [2.0, 1.0]]
+    c.units(["bb", "a"])
+    assert calls == ["a", "bb"]
+    c.question("q1")
+    c.question("q1")  # retrieval and composition of one ask share it
+    assert calls.count("q1") == 1
+    c.question("q2")
+    c.question("q3")
+    c.question("q1")  # two newer questions pushed it out
+    assert calls.count("q1") == 2
+    c.question("a")  # a question that is a known unit needs no embedding
+    assert calls.count("a") == 1
