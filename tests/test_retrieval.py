@@ -62,3 +62,9 @@ def test_a_follow_up_asking_for_another_one_is_not_answered_with_the_same_one(tu
     r = tutor.retrieve("is there another memory optimized family?", ["what is the X1 instance family for?"])
     assert r.results[0].passage.title == "R4"
     assert any(sp.passage.title == "X1" for sp in r.results)  # still there, further down
+
+
+def test_another_item_of_a_list_is_looked_for_in_the_same_list(tutor):
+    r = tutor.retrieve("apart from EC2 instances, what else can it point my domain at? any other targets?",
+                       ["what is Route 53 for?"])
+    assert r.results[0].passage.start == 302  # Route 53: map your domain names to EC2, load balancers, S3

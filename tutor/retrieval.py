@@ -162,9 +162,11 @@ class Retriever:
         # its support judged with the spelled-out words, which is what the notes' sentences say.
         results = self.ranked(query, query_weights(question, history))
         if is_followup(question, history) and _ANOTHER.search(question):
-            # "any other memory optimized family besides that one?": not the one the last question was answered from
+            # "any other memory optimized family besides that one?": not the row the last question was answered
+            # from. Only a table row is one thing; in a list ("besides EC2 instances what else can it map to?")
+            # the other one is another item of the same passage.
             prev = self.ranked(shape_query(history[-1], history[:-1]), query_weights(history[-1], history[:-1]))
-            if prev:
+            if prev and prev[0].passage.kind == "table_row":
                 results = [r for r in results if r.passage.id != prev[0].passage.id] + [
                     r for r in results if r.passage.id == prev[0].passage.id]
         results = results[:k]
