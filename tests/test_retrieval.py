@@ -68,3 +68,16 @@ def test_another_item_of_a_list_is_looked_for_in_the_same_list(tutor):
     r = tutor.retrieve("apart from EC2 instances, what else can it point my domain at? any other targets?",
                        ["what is Route 53 for?"])
     assert r.results[0].passage.start == 302  # Route 53: map your domain names to EC2, load balancers, S3
+
+
+def test_chat_abbreviations_are_written_out_unless_the_notes_use_them():
+    from tutor.spelling import Speller
+
+    sp = Speller(["Throttle requests per second to improve performance", "Small DBs and the db tier"])
+    assert sp.fix("how many reqs per sec before perf drops?") == "how many requests per second before performance drops?"
+    assert sp.fix("which db?") == "which db?"  # the notes write 'db' themselves
+
+
+def test_a_quantity_asked_in_abbreviations_is_answered(tutor):
+    ans = tutor.ask("how many GET reqs a sec can a bucket take before the S3 perf tips apply?")
+    assert not ans.refused and "300" in ans.answer, ans.answer

@@ -393,7 +393,8 @@ def compose(
         closeness = retriever.vectors.units([u.text for u in units]) @ retriever.vectors.question(question)
     _score_units(units, q_terms, retriever.bm25.idf, retrieval.results, closeness)
     chosen = _select(units, question, settings, q_terms)
-    if asks_for_number(question) and not states_quantity(chosen, quantity_head(question)):
+    fixed = retriever.speller.fix(question)  # "how many GET reqs" asks for requests
+    if asks_for_number(fixed) and not states_quantity(chosen, quantity_head(fixed)):
         # asked for a quantity, and what the notes say about it holds none (or none of that thing): not given
         return refusal(question, retrieval, support)
     text, cites = _render(chosen, _budget(question, settings)[1])

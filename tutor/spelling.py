@@ -12,6 +12,15 @@ from rapidfuzz.distance import OSA
 from .text import STOPWORDS, english_zipf, words
 
 MIN_LEN = 5  # shorter words are too often another real word one edit away
+# What learners type for a word in chat; written out only when the notes do not use the short form themselves.
+ABBREVIATIONS = {
+    "u": "you", "ur": "your", "pls": "please", "plz": "please", "ppl": "people", "thru": "through",
+    "bc": "because", "cuz": "because", "abt": "about", "req": "request", "reqs": "requests", "sec": "second",
+    "secs": "seconds", "hr": "hour", "hrs": "hours", "yr": "year", "yrs": "years", "perf": "performance",
+    "config": "configuration", "info": "information", "msg": "message", "msgs": "messages",
+    "auth": "authentication", "env": "environment", "prod": "production", "db": "database",
+    "dbs": "databases", "gw": "gateway", "approx": "approximately", "avg": "average", "diff": "difference",
+}
 COMMON_ZIPF = 3.0  # wordfreq Zipf at or above which an unknown word is taken as meant
 
 
@@ -19,8 +28,12 @@ class Speller:
     def __init__(self, texts: list[str]):
         self.vocab = sorted({w for t in texts for w in words(t) if w.isalpha() and len(w) >= MIN_LEN - 1})
         self._known = set(self.vocab)
+        notes_words = {w for t in texts for w in words(t)}
+        self._abbreviations = {a: w for a, w in ABBREVIATIONS.items() if a not in notes_words}
 
     def fix_word(self, w: str) -> str:
+        if w in self._abbreviations:
+            return self._abbreviations[w]
         if len(w) < MIN_LEN or not w.isalpha() or w in self._known or w in STOPWORDS or english_zipf(w) >= COMMON_ZIPF:
             return w
         limit = 1 if len(w) <= 8 else 2
