@@ -155,3 +155,16 @@ def test_a_number_in_another_sentence_does_not_answer_a_quantity_question(tutor)
 def test_the_answer_holds_the_sentence_closest_in_meaning(tutor, question, expected):
     # the word overlap alone picked Cold HDD's "Cannot be a boot volume" / only the console bullet
     assert expected in tutor.ask(question).answer
+
+
+def test_asked_for_the_kinds_of_something_the_answer_is_the_whole_table(tutor):
+    ans = tutor.ask("what EBS volume types are there to choose from?")
+    titles = [c.passage.title for c in ans.citations]
+    assert titles == ["General Purpose SSD (GP2)", "Provisioned IOPS SSD (IO1)", "Throughput Optimized HDD (ST1)",
+                      "Cold HDD (SC1)", "Magnetic (Standard)"]
+    for sent, n in re.findall(r"(.+?)\s*\[(\d+)\]\.?", ans.answer):  # each line is its own row's words
+        p = ans.citations[int(n) - 1].passage
+        assert set(content_terms(sent)) <= set(content_terms(p.text + " " + p.section_path)), sent
+    # asked for more than the kinds: only the rows that fit
+    ans = tutor.ask("which instance families are memory optimized?")
+    assert {c.passage.title for c in ans.citations} == {"R4", "X1"}

@@ -14,6 +14,7 @@ import numpy as np
 from . import phrases
 from .calibration import refuse_threshold
 from .config import AnswerSettings
+from .overview import table_overview
 from .text import STOPWORDS, content_terms, sentences
 from .types import Answer, Citation, Passage, Retrieval, ScoredPassage
 
@@ -382,6 +383,9 @@ def compose(
         return Answer(question, phrases.META_REPLY, False, 0.0, [], retrieval.results)
     if support < threshold or not retrieval.results:
         return refusal(question, retrieval, support)
+    overview = table_overview(question, retrieval, retriever.passages.values())
+    if overview is not None:
+        return overview
     q_terms = set(content_terms(retrieval.query))
     units = [u for i, r in enumerate(retrieval.results[:5]) for u in _units(r.passage, i)]
     # Closeness in meaning of each unit to the learner's own words (not the history's). Not for a comparison:

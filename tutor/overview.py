@@ -1,0 +1,58 @@
+"""'What EBS volume types are there?': the rows of the table the question is about, one short line each.
+
+Asked for the kinds of something and nothing more, the answer is the whole table (every row key, with the
+first words its notes give it), not the three sentences that happen to score best. A question that names a
+row ('which volume type for big data?') or asks for more than the kinds ('which families are memory
+optimized?') is left to the composer.
+"""
+from __future__ import annotations
+
+import re
+
+from .acronyms import acronyms
+from .text import content_terms, sentences
+from .types import Answer, Citation, Passage, Retrieval
+
+KINDS_CUE = re.compile(r"\b(kinds|types|classes|families|tiers|engines|options|sorts|flavou?rs)\b|\bkinds? of\b|\btypes? of\b",
+                       re.I)
+# words a learner adds to "what kinds of X are there" that ask for nothing more
+_FILLER = set(content_terms(
+    "kind kinds type types class classes family families tier tiers engine engines option options sort sorts flavor "
+    "flavour different various available exist there choose choice pick offer offers provide provides have has get "
+    "use can buy aws amazon main all list name list tell"))
+LINE_WORDS = 12  # a row's line: its key, and its first sentence when that is this short
+
+
+def _table_rows(top: Passage, passages) -> list[Passage]:
+    labels = [label for label, _ in top.fields]
+    rows = [p for p in passages if p.kind == "table_row" and p.file == top.file and p.section[:-1] == top.section[:-1]
+            and [label for label, _ in p.fields] == labels]
+    return sorted(rows, key=lambda p: p.start)
+
+
+def _line(p: Passage) -> str:
+    cell = next((c for _, c in p.fields[1:] if c.strip()), "")
+    first = (p.items[0] if p.items and p.items[0] in cell else (sentences(cell) or [""])[0]).strip().rstrip(".;")
+    if first and len(first.split()) <= LINE_WORDS and first.lower() != p.title.lower():
+        return f"{p.title}: {first}"
+    return p.title
+
+
+def table_overview(question: str, retrieval: Retrieval, passages) -> Answer | None:
+    if not KINDS_CUE.search(question) or not retrieval.results:
+        return None
+    top = retrieval.results[0].passage
+    if top.kind != "table_row":
+        return None
+    rows = _table_rows(top, passages)
+    if len(rows) < 2:
+        return None
+    asked = set(content_terms(retrieval.query)) - _FILLER
+    # what the table is about (its section, its key column) may be named; anything else asks for more
+    about = set(content_terms(" ".join([*top.section[:-1], top.fields[0][0]]))) | set(acronyms(" ".join(top.section[:-1])))
+    shared = set.intersection(*(set(content_terms(p.title)) for p in rows))  # "Load Balancer" in every row key
+    if asked - about - shared:
+        return None
+    cites = [Citation(i + 1, p) for i, p in enumerate(rows)]
+    text = " ".join(f"{_line(p)} [{c.n}]." for p, c in zip(rows, cites))
+    return Answer(question, text, False, retrieval.support, cites, retrieval.results)
