@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,29 +16,18 @@ from .config import AnswerSettings
 from .overview import table_overview
 from .text import STOPWORDS, content_terms, sentences
 from .types import Answer, Citation, Passage, Retrieval, ScoredPassage
+from .units import Unit, nwords, units_of
 
 LIST_CUES = re.compile(r"\b(list|which (are|ones)|which of the|which (\w+ ){0,2}\w+s (are|work|support|do|have)|what are|name (the|all)|all the|types|kinds|engines|languages|options|ways|examples)\b", re.I)
 COMPARE_CUES = re.compile(r"\b(differen\w*|compare|comparison|vs\.?|versus|between)\b", re.I)
 EXPLAIN_CUES = re.compile(r"\b(explain|in detail|elaborate|more about)\b", re.I)
 OPTION_LINE = re.compile(r"^\s*\(?([A-Ha-h])[.)]\s+(.+?)\s*$")
 META = re.compile(r"^\s*(what did i (just )?ask|what was my (last|previous|first) question|who are you|what can you do|help|hi|hello|thanks?( you)?)\W*$", re.I)
-SHORT_ITEM_WORDS = 6  # list items this short read better joined on one line
 PRIOR_SCALE = 4.0  # reranker-score gap at which a passage's units count e times less
 NAMED_WEIGHT = 0.15  # bonus for units of a passage whose key the question names
 # weight of a unit's embedding cosine to the question: dev answer accuracy 0.927 → 0.947 (0.953 with comparisons
 # left out), flat for weights from 0.3 to 1.5
 UNIT_DENSE_WEIGHT = 0.5
-
-
-@dataclass
-class Unit:
-    passage: Passage
-    rank: int
-    text: str  # what the answer says, already phrased for reading
-    terms: frozenset[str]
-    score: float = 0.0
-    named: float = 0.0  # how much of its passage's key the question names
-    context: str = ""  # the row key / bullet head put in front of the text ("Spot: …"), if any
 
 
 def split_options(text: str) -> tuple[str, dict[str, str] | None]:
@@ -60,91 +48,6 @@ def split_options(text: str) -> tuple[str, dict[str, str] | None]:
 
 
 # ---------------------------------------------------------------- units
-# "Allows you to map your domain names to" / "Supports 2 … caching engines:": an item that stops on a colon or a
-# preposition is completed by the short items nested under it.
-_DANGLING = re.compile(r"(?::|\b(?:to|for|of|with|from|by|like|as|include|includes|including))\s*$", re.I)
-_CHILD_MAX_WORDS = 10
-# "This breaks the replication": a sentence that opens on a demonstrative says something of the one before.
-_ANAPHOR = re.compile(r"^(?:This|That|These|Those)\b")
-
-
-def _join_dangling(items: tuple[str, ...]) -> list[str]:
-    out: list[str] = []
-    i = 0
-    while i < len(items):
-        it = items[i]
-        j = i + 1
-        if _DANGLING.search(it.strip()):
-            while j < len(items) and j - i <= 6 and nwords(items[j]) <= _CHILD_MAX_WORDS and not _DANGLING.search(items[j].strip()):
-                j += 1
-        if j - i >= 3:  # two or more children: one sentence
-            out.append(f"{it.strip()} {', '.join(x.strip() for x in items[i + 1:j])}")
-            i = j
-        else:
-            out.append(it)
-            i += 1
-    return out
-
-
-def _sentences(text: str) -> list[str]:
-    out: list[str] = []
-    for s in sentences(text):
-        if out and _ANAPHOR.match(s):
-            out[-1] = f"{out[-1].rstrip('.')}. {s}"
-        else:
-            out.append(s)
-    return out
-
-
-def _units(p: Passage, rank: int) -> list[Unit]:
-    out: list[Unit] = []
-
-    def add(text: str, context: str = "") -> None:
-        text = text.strip().rstrip(";")
-        if not text or not re.search(r"\w", text):
-            return
-        prefixed = bool(context) and context.lower() not in text.lower()
-        shown = f"{context}: {text}" if prefixed else text
-        out.append(Unit(p, rank, shown, frozenset(content_terms(shown + " " + p.section_path)),
-                        context=context if prefixed else ""))
-
-    if p.kind == "table_row":
-        for label, cell in p.fields[1:]:
-            ctx = p.title if not label or label.lower() in ("description",) else f"{p.title} ({label.lower()})"
-            cell_items = [it for it in p.items if it and it in cell]
-            if cell_items:
-                lead = cell.split(":")[0] if ":" in cell and not cell.startswith(cell_items[0]) else ""
-                if all(nwords(it) <= SHORT_ITEM_WORDS for it in cell_items) and len(cell_items) > 1:
-                    add(", ".join(cell_items), f"{ctx} — {lead}" if lead else ctx)
-                else:
-                    for it in cell_items:
-                        for s in _sentences(it):
-                            add(s, ctx)
-            else:
-                for s in _sentences(cell):
-                    add(s, ctx)
-        if len(p.fields) <= 1:
-            add(p.text)
-    elif p.kind == "bullet" and p.items:
-        head = p.title.rstrip(":,")
-        items = _join_dangling(p.items)
-        short = all(nwords(it) <= SHORT_ITEM_WORDS for it in items)
-        if short:
-            add(", ".join(items), head)
-        else:
-            as_context = nwords(head) <= 6 and not head.endswith("?")
-            if not head.endswith("?") and not as_context:  # a short head lives on as its items' context
-                for s in _sentences(head):
-                    add(s)
-            for it in items:
-                for s in _sentences(it):
-                    add(s, head if as_context else "")
-    else:
-        for s in _sentences(p.text):
-            add(s)
-    return out
-
-
 def _names(q_terms: set[str], p: Passage, idf) -> float:
     """IDF share of the passage's key (row key, bullet head) that the question names. A bullet or
     paragraph without children is a statement about its section ('Is a fully managed service…'
@@ -387,7 +290,7 @@ def compose(
     if overview is not None:
         return overview
     q_terms = set(content_terms(retrieval.query))
-    units = [u for i, r in enumerate(retrieval.results[:5]) for u in _units(r.passage, i)]
+    units = [u for i, r in enumerate(retrieval.results[:5]) for u in units_of(r.passage, i)]
     # Closeness in meaning of each unit to the learner's own words (not the history's). Not for a comparison:
     # "difference between X and Y" is closest to whatever sounds like a difference, not to what each side is;
     # nor for a quantity: "how many read replicas" is closest to every sentence about read replicas, and the
@@ -404,6 +307,3 @@ def compose(
     text, cites = _render(chosen, _budget(question, settings)[1])
     return Answer(question, text, False, support, cites, retrieval.results)
 
-
-def nwords(text: str) -> int:
-    return len(text.split())
