@@ -22,3 +22,25 @@ def test_units_are_embedded_once_and_questions_are_not_kept_for_long():
     assert calls.count("q1") == 2
     c.question("a")  # a question that is a known unit needs no embedding
     assert calls.count("a") == 1
+
+
+def test_unit_vectors_are_kept_on_disk_and_a_damaged_file_is_recomputed(tutor, tmp_path):
+    from tutor.retrieval import unit_vectors
+
+    passages = tutor.passages()[:12]
+    calls = []
+
+    def embed(text):
+        calls.append(text)
+        return tutor.embed_query(text)
+
+    path = tmp_path / "unit_vectors.npz"
+    first = unit_vectors(passages, VectorCache(embed), path)
+    assert calls and path.exists()
+    n = len(calls)
+    again = unit_vectors(passages, VectorCache(embed), path)  # a new process: read back, nothing embedded
+    assert len(calls) == n
+    assert all((first[p.id] == again[p.id]).all() for p in passages)
+    path.write_bytes(b"not a zip")
+    unit_vectors(passages, VectorCache(embed), path)  # damaged: embedded again, no error
+    assert len(calls) == 2 * n

@@ -248,7 +248,7 @@ def states_quantity(units: list["Unit"], head: str | None) -> bool:
     want = set(content_terms(head)) if head else set()
     # sentence by sentence: "504 error means … timed out. This means … the idle timeout period" has no timeout value
     return any(_NUMBER.search(s) and (not want or want & set(content_terms(s)))
-               for u in units for s in sentences(u.text))
+               for u in units for s in sentences(u.text) for s in re.split(r";\s", s))
 
 
 
@@ -297,7 +297,8 @@ def compose(
     # one with the number ("up to 5 copies") lost its place.
     closeness = None
     if units and not COMPARE_CUES.search(question) and not asks_for_number(question):
-        closeness = retriever.vectors.units([u.text for u in units]) @ retriever.vectors.question(question)
+        asked = retriever.acronym_map.expand(question)  # "MFA" means what the notes spell out
+        closeness = retriever.vectors.units([u.text for u in units]) @ retriever.vectors.question(asked)
     _score_units(units, q_terms, retriever.bm25.idf, retrieval.results, closeness)
     chosen = _select(units, question, settings, q_terms)
     fixed = retriever.speller.fix(question)  # "how many GET reqs" asks for requests

@@ -14,7 +14,8 @@ from .text import content_terms, sentences
 from .types import Passage
 
 RERANK_FILE = Path(__file__).with_name("reranker.json")
-FEATURES = ("dense", "dense_rr", "lex_norm", "lex_rr", "fused_rr", "q_cov", "title_cov", "unit_cov", "log_len")
+FEATURES = ("dense", "dense_rr", "lex_norm", "lex_rr", "fused_rr", "q_cov", "title_cov", "unit_cov", "log_len",
+            "unit_dense")
 # Used until a fit is shipped: plain reciprocal-rank fusion.
 _DEFAULT = {"weights": {f: (1.0 if f == "fused_rr" else 0.0) for f in FEATURES}, "bias": 0.0}
 
@@ -48,7 +49,7 @@ def load() -> dict:
 
 
 def features(q_terms: dict[str, float], idf, pt: PassageTerms, dense: float | None, d_rank: int | None,
-             lex: float | None, l_rank: int | None, max_lex: float, f_rank: int) -> dict[str, float]:
+             lex: float | None, l_rank: int | None, max_lex: float, f_rank: int, unit_dense: float = 0.0) -> dict[str, float]:
     """q_terms: query term → weight (a follow-up's own words weigh more than its history's)."""
     qw = sum(idf(t) * w for t, w in q_terms.items()) or 1.0
 
@@ -67,6 +68,8 @@ def features(q_terms: dict[str, float], idf, pt: PassageTerms, dense: float | No
         "title_cov": sum(idf(t) for t in pt.title if t in q_terms) / title_w,
         "unit_cov": max((cov(u) for u in pt.units), default=0.0),
         "log_len": math.log1p(pt.n_words) / 5,
+        # the closest of the passage's sentences / items to the question (a long list dilutes its own embedding)
+        "unit_dense": unit_dense,
     }
 
 

@@ -5,6 +5,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 import bm25s
@@ -14,9 +15,10 @@ from . import rerank
 from .acronyms import AcronymMap, acronyms, text_acronyms
 from .config import RetrievalSettings
 from .spelling import Speller
-from .vectors import VectorCache
 from .text import STOPWORDS, content_terms, english_zipf, stem, words
 from .types import Passage, Retrieval, ScoredPassage
+from .units import units_of
+from .vectors import VectorCache
 
 QueryEmbedder = Callable[[str], list[float]]
 DenseSearch = Callable[[list[float], int], list[tuple[str, float]]]
@@ -82,6 +84,23 @@ def passage_terms(p: Passage, title_acronyms: list[str] | None = None) -> list[s
     return content_terms(p.embed_text) + title_acronyms + text_acronyms(p.embed_text)
 
 
+def unit_vectors(passages: list[Passage], vectors: VectorCache, path: Path | None) -> dict[str, np.ndarray]:
+    """Each passage's units embedded (a passage is as close to a question as its closest sentence or item).
+    Kept in `path` between processes, so only new or changed notes are embedded at start-up."""
+    if path is not None:
+        vectors.load(path)
+    texts = {p.id: [u.text for u in units_of(p)] or [p.text] for p in passages}
+    flat = list(dict.fromkeys(t for ts in texts.values() for t in ts))
+    new = vectors.missing(flat)
+    mat = dict(zip(flat, vectors.units(flat))) if flat else {}
+    if path is not None and new:
+        try:
+            vectors.save(path, flat)
+        except OSError:  # a read-only home: recomputed next time
+            pass
+    return {pid: np.stack([mat[t] for t in ts]) for pid, ts in texts.items()}
+
+
 class BM25Index:
     """bm25s over the passages' stemmed content terms (same tokenizer as the composer)."""
 
@@ -121,35 +140,42 @@ class Retriever:
     speller: Speller
     acronym_map: AcronymMap
     vectors: VectorCache
+    unit_vecs: dict[str, np.ndarray]  # passage id → its units' vectors (one row per unit)
 
     @classmethod
-    def build(cls, passages: list[Passage], embed_query, dense_search, settings) -> "Retriever":
+    def build(cls, passages: list[Passage], embed_query, dense_search, settings,
+              vectors_file: Path | None = None) -> "Retriever":
         # Tokenise each passage once: BM25 and the reranker share the term lists.
         acrs = [acronyms(f"{p.title} {p.section_path}") for p in passages]
         docs = [passage_terms(p, a) for p, a in zip(passages, acrs)]
         terms = {p.id: rerank.passage_terms_of(p, d, a) for p, d, a in zip(passages, docs, acrs)}
         texts = [p.embed_text for p in passages]
+        vectors = VectorCache(embed_query, shared=True)
         return cls({p.id: p for p in passages}, BM25Index(passages, docs), embed_query, dense_search, settings, terms,
-                   Speller(texts), AcronymMap(texts), VectorCache(embed_query))
+                   Speller(texts), AcronymMap(texts), vectors, unit_vectors(passages, vectors, vectors_file))
 
     def candidates(self, query: str, weights: dict[str, float] | None = None) -> list[tuple[ScoredPassage, dict]]:
         """Fused candidates with their rerank features, in fused order. `weights`: query term →
         weight (default: the query's own terms, weight 1)."""
         s = self.settings
-        dense = [(pid, sc) for pid, sc in self.dense_search(self.vectors.question(query).tolist(), s.candidates) if pid in self.passages]
+        dense = [(pid, sc) for pid, sc in self.dense_search(self.vectors.question(query).tolist(), s.candidates)
+                 if pid in self.passages]
         qw = weights if weights is not None else dict.fromkeys(content_terms(query), 1.0)
         lexical = self.bm25.search([t for t, w in qw.items() for _ in range(round(w))], s.candidates)
         fused = rrf_fuse(
             [[pid for pid, _ in dense], [pid for pid, _ in lexical]], [s.dense_weight, s.lexical_weight], s.rrf_k
         )
+        qv = self.vectors.question(query)
         d_rank = {pid: i for i, (pid, _) in enumerate(dense)}
         l_rank = {pid: i for i, (pid, _) in enumerate(lexical)}
         dmap, lmap = dict(dense), dict(lexical)
         max_lex = max(lmap.values(), default=0.0)
         out = []
         for f_rank, pid in enumerate(sorted(fused, key=lambda p: -fused[p])[: s.candidates]):
+            uv = self.unit_vecs.get(pid)
             feats = rerank.features(qw, self.bm25.idf, self.terms[pid], dmap.get(pid), d_rank.get(pid),
-                                    lmap.get(pid), l_rank.get(pid), max_lex, f_rank)
+                                    lmap.get(pid), l_rank.get(pid), max_lex, f_rank,
+                                    float((uv @ qv).max()) if uv is not None and len(uv) else 0.0)
             out.append((ScoredPassage(self.passages[pid], fused[pid], dmap.get(pid), lmap.get(pid)), feats))
         return out
 

@@ -78,7 +78,8 @@ class Tutor:
             if self._retriever is None:
                 passages = self.store.passages()
                 self._retriever = Retriever.build(
-                    passages, self.embed_query, self.store.query, self.settings.retrieval
+                    passages, self.embed_query, self.store.query, self.settings.retrieval,
+                    self.settings.home / "unit_vectors.npz",
                 )
             return self._retriever
 

@@ -58,8 +58,8 @@ def _join_dangling(items: tuple[str, ...]) -> list[str]:
 def _sentences(text: str) -> list[str]:
     out: list[str] = []
     for s in sentences(text):
-        if out and _ANAPHOR.match(s):
-            out[-1] = f"{out[-1].rstrip('.')}. {s}"
+        if out and _ANAPHOR.match(s):  # one sentence, so that it ends on one citation
+            out[-1] = f"{out[-1].rstrip('.')}; {s[0].lower()}{s[1:]}"
         else:
             out.append(s)
     return out

@@ -6,8 +6,10 @@ text (bounded, least recently used first out). Questions are kept only briefly, 
 retrieval and composition share the question's vector; a new question is always embedded afresh."""
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -33,13 +35,43 @@ class _Lru:
             self.items.popitem(last=False)
 
 
+_LOCK = threading.Lock()
+# Units' vectors depend only on their text (one model everywhere), so every retriever of a process shares them.
+SHARED_UNITS = _Lru(UNITS_LIMIT)
+
+
 class VectorCache:
     def __init__(self, embed: Callable[[str], list[float]], units_limit: int = UNITS_LIMIT,
-                 questions_limit: int = QUESTIONS_LIMIT):
+                 questions_limit: int = QUESTIONS_LIMIT, shared: bool = False):
         self.embed = embed
-        self._units = _Lru(units_limit)
+        self._units = SHARED_UNITS if shared else _Lru(units_limit)
         self._questions = _Lru(questions_limit)
-        self._lock = threading.Lock()
+        self._lock = _LOCK if shared else threading.Lock()
+
+    def load(self, path: Path) -> None:
+        """Vectors saved by an earlier process (a missing or unreadable file is no error: they are recomputed)."""
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                texts, vecs = z["texts"], z["vectors"]
+            if vecs.ndim != 2 or len(texts) != len(vecs):
+                return
+        except Exception:  # noqa: BLE001 (a cache: any unreadable file is simply recomputed)
+            return
+        with self._lock:
+            for t, v in zip(texts.tolist(), vecs):
+                self._units.put(t, v.astype(np.float32))
+
+    def save(self, path: Path, texts: list[str]) -> None:
+        """These texts' vectors, written atomically (two processes may save at once)."""
+        vecs = self.units(texts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp.npz")
+        np.savez(tmp, texts=np.array(texts, dtype=str), vectors=vecs)
+        os.replace(tmp, path)
+
+    def missing(self, texts: list[str]) -> int:
+        with self._lock:
+            return sum(1 for t in texts if self._units.get(t) is None and self._questions.get(t) is None)
 
     def question(self, text: str) -> np.ndarray:
         return self._get([text], self._questions)[0]
