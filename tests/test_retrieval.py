@@ -81,3 +81,15 @@ def test_chat_abbreviations_are_written_out_unless_the_notes_use_them():
 def test_a_quantity_asked_in_abbreviations_is_answered(tutor):
     ans = tutor.ask("how many GET reqs a sec can a bucket take before the S3 perf tips apply?")
     assert not ans.refused and "300" in ans.answer, ans.answer
+
+
+def test_support_reads_how_close_the_best_sentence_comes_in_meaning(tutor):
+    from tutor.retrieval import support_features
+
+    r = tutor.retriever
+
+    def close(q):
+        res = tutor.retrieve(q)
+        return support_features(r, q, res.query, res.results)["unit_close"]
+
+    assert close("how long are automated RDS backups kept?") > close("how do I bake sourdough bread at home?") + 0.2

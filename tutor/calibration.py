@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-FEATURES = ("dense", "coverage", "overlap", "n_terms", "best_unit", "unknown_name")
+FEATURES = ("dense", "coverage", "overlap", "n_terms", "best_unit", "unknown_name", "unit_close")
 # Used until a fit is shipped: cosine and term coverage both matter, coverage most.
 _DEFAULT = {"weights": {"dense": 6.0, "coverage": 5.0, "overlap": 3.0, "n_terms": 0.0, "best_unit": 0.0}, "bias": -6.5, "threshold": 0.5}
 
@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> None:
 
     ap = argparse.ArgumentParser(description="Fit the support score on the dev split of an eval file.")
     ap.add_argument("file", type=Path)
+    ap.add_argument("--keep-reranker", action="store_true", help="refit the support score only")
     args = ap.parse_args(argv)
     tutor = Tutor(Settings())
     tutor.ensure_index()
@@ -97,17 +98,18 @@ def main(argv: list[str] | None = None) -> None:
     from .retrieval import query_weights, shape_query
 
     rr_rows = []
-    for case in dev:
+    for case in [] if args.keep_reranker else dev:
         if not case.get("gold"):
             continue
         q, hist = case["question"], case.get("history") or []
         cands = tutor.retriever.candidates(shape_query(q, hist), query_weights(q, hist))
         hits = _hits([{"file": sp.passage.file, "lines": [sp.passage.start, sp.passage.end]} for sp, _ in cands], case["gold"])
         rr_rows.append([(f, h) for (_, f), h in zip(cands, hits)])
-    model = rerank.fit(rr_rows)
-    rerank.RERANK_FILE.write_text(json.dumps(model, indent=2) + "\n")
-    rerank.load.cache_clear()
-    print("reranker:", json.dumps(model, indent=2))
+    if rr_rows:
+        model = rerank.fit(rr_rows)
+        rerank.RERANK_FILE.write_text(json.dumps(model, indent=2) + "\n")
+        rerank.load.cache_clear()
+        print("reranker:", json.dumps(model, indent=2))
     # 2. the support score, on the reranked results
     rows = []
     for case in dev:

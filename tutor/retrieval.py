@@ -254,6 +254,7 @@ def _best_unit(retriever: Retriever, qterms: set[str], results: list[ScoredPassa
 
 
 def support_features(retriever: Retriever, question: str, query: str, results: list[ScoredPassage]) -> dict:
+    qv = retriever.vectors.question(query)
     top_dense = max((r.dense for r in results[:5] if r.dense is not None), default=0.0)
     qterms = set(content_terms(query))
     best_overlap = 0.0
@@ -271,5 +272,8 @@ def support_features(retriever: Retriever, question: str, query: str, results: l
         "best_unit": _best_unit(retriever, qterms, results[:3]),
         "n_terms": min(len(qterms), 8) / 8,
         "unknown_name": _unknown_name(retriever, query),
+        # how close in meaning the closest sentence or item of the top passages comes to the question
+        "unit_close": max((float((retriever.unit_vecs[r.passage.id] @ qv).max()) for r in results[:3]
+                           if len(retriever.unit_vecs.get(r.passage.id, ()))), default=0.0),
         "has_words": 1.0 if words(question) else 0.0,
     }
