@@ -169,3 +169,9 @@ def test_asked_for_the_kinds_of_something_the_answer_is_the_whole_table(tutor):
     # asked for more than the kinds: only the rows that fit
     ans = tutor.ask("which instance families are memory optimized?")
     assert {c.passage.title for c in ans.citations} == {"R4", "X1"}
+
+
+def test_a_table_of_two_ways_is_listed_in_full(tutor):
+    ans = tutor.ask("in what ways can I use Lambda?")
+    assert "in response to events" in ans.answer and "HTTP requests" in ans.answer
+    assert len(ans.citations) == 2

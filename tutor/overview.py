@@ -13,14 +13,15 @@ from .acronyms import acronyms
 from .text import content_terms, sentences
 from .types import Answer, Citation, Passage, Retrieval
 
-KINDS_CUE = re.compile(r"\b(kinds|types|classes|families|tiers|engines|options|sorts|flavou?rs)\b|\bkinds? of\b|\btypes? of\b",
+KINDS_CUE = re.compile(r"\b(kinds|types|classes|families|tiers|engines|options|sorts|flavou?rs|ways)\b|\bkinds? of\b|\btypes? of\b",
                        re.I)
 # words a learner adds to "what kinds of X are there" that ask for nothing more
 _FILLER = set(content_terms(
     "kind kinds type types class classes family families tier tiers engine engines option options sort sorts flavor "
     "flavour different various available exist there choose choice pick offer offers provide provides have has get "
-    "use can buy aws amazon main all list name list tell"))
-LINE_WORDS = 12  # a row's line: its key, and its first sentence when that is this short
+    "use can buy aws amazon main all list name list tell way ways"))
+LINE_WORDS = 12  # a row's line: its key, and its first sentence when that is this short …
+TOTAL_WORDS = 60  # … or, with few rows, when all of them fit in this many words
 
 
 def _table_rows(top: Passage, passages) -> list[Passage]:
@@ -30,10 +31,10 @@ def _table_rows(top: Passage, passages) -> list[Passage]:
     return sorted(rows, key=lambda p: p.start)
 
 
-def _line(p: Passage) -> str:
+def _line(p: Passage, max_words: int) -> str:
     cell = next((c for _, c in p.fields[1:] if c.strip()), "")
     first = (p.items[0] if p.items and p.items[0] in cell else (sentences(cell) or [""])[0]).strip().rstrip(".;")
-    if first and len(first.split()) <= LINE_WORDS and first.lower() != p.title.lower():
+    if first and len(first.split()) <= max_words and first.lower() != p.title.lower():
         return f"{p.title}: {first}"
     return p.title
 
@@ -54,5 +55,6 @@ def table_overview(question: str, retrieval: Retrieval, passages) -> Answer | No
     if asked - about - shared:
         return None
     cites = [Citation(i + 1, p) for i, p in enumerate(rows)]
-    text = " ".join(f"{_line(p)} [{c.n}]." for p, c in zip(rows, cites))
+    per_row = max(LINE_WORDS, TOTAL_WORDS // len(rows))
+    text = " ".join(f"{_line(p, per_row)} [{c.n}]." for p, c in zip(rows, cites))
     return Answer(question, text, False, retrieval.support, cites, retrieval.results)
