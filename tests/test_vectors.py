@@ -44,3 +44,17 @@ def test_unit_vectors_are_kept_on_disk_and_a_damaged_file_is_recomputed(tutor, t
     path.write_bytes(b"not a zip")
     unit_vectors(passages, VectorCache(embed), path)  # damaged: embedded again, no error
     assert len(calls) == 2 * n
+
+
+def test_a_large_corpus_embeds_its_units_lazily(tutor, tmp_path, monkeypatch):
+    from tutor import retrieval
+    from tutor.vectors import SHARED_UNITS
+
+    monkeypatch.setattr(retrieval, "EAGER_UNITS", 3)
+    monkeypatch.setattr(SHARED_UNITS, "items", type(SHARED_UNITS.items)())  # a fresh process
+    r = retrieval.Retriever.build(tutor.passages(), tutor.embed_query, tutor.store.query,
+                                  tutor.settings.retrieval, tmp_path / "u.npz")
+    assert r.unit_vecs == {}  # nothing embedded before the first question
+    res = r.retrieve("how long are automated RDS backups kept?")
+    assert res.results[0].passage.title == tutor.retrieve("how long are automated RDS backups kept?").results[0].passage.title
+    assert 0 < len(r.unit_vecs) < len(r.passages)  # only the candidates' units

@@ -84,13 +84,28 @@ def passage_terms(p: Passage, title_acronyms: list[str] | None = None) -> list[s
     return content_terms(p.embed_text) + title_acronyms + text_acronyms(p.embed_text)
 
 
-def unit_vectors(passages: list[Passage], vectors: VectorCache, path: Path | None) -> dict[str, np.ndarray]:
+# Up to this many units (about 20 times these notes) all are embedded when the retriever is built (once per
+# notes change: the vectors are kept on disk); beyond it, a passage's units are embedded the first time it is
+# a candidate, so a large corpus does not wait minutes before its first answer.
+EAGER_UNITS = 5_000
+
+
+def _unit_texts(p: Passage) -> list[str]:
+    return [u.text for u in units_of(p)] or [p.text]
+
+
+def unit_vectors(passages: list[Passage], vectors: VectorCache, path: Path | None,
+                 eager_limit: int | None = None) -> dict[str, np.ndarray]:
     """Each passage's units embedded (a passage is as close to a question as its closest sentence or item).
-    Kept in `path` between processes, so only new or changed notes are embedded at start-up."""
+    Kept in `path` between processes, so only new or changed notes are embedded at start-up. Above
+    `eager_limit` units, only what `path` already holds is returned; the rest come lazily."""
     if path is not None:
         vectors.load(path)
-    texts = {p.id: [u.text for u in units_of(p)] or [p.text] for p in passages}
+    texts = {p.id: _unit_texts(p) for p in passages}
     flat = list(dict.fromkeys(t for ts in texts.values() for t in ts))
+    if len(flat) > (EAGER_UNITS if eager_limit is None else eager_limit):
+        known = vectors.known(flat)
+        return {pid: vectors.units(ts) for pid, ts in texts.items() if all(t in known for t in ts)}
     new = vectors.missing(flat)
     mat = dict(zip(flat, vectors.units(flat))) if flat else {}
     if path is not None and new:
@@ -140,7 +155,13 @@ class Retriever:
     speller: Speller
     acronym_map: AcronymMap
     vectors: VectorCache
-    unit_vecs: dict[str, np.ndarray]  # passage id → its units' vectors (one row per unit)
+    unit_vecs: dict[str, np.ndarray]  # passage id → its units' vectors (one row per unit); filled lazily
+
+    def unit_matrix(self, pid: str) -> np.ndarray:
+        m = self.unit_vecs.get(pid)
+        if m is None:
+            m = self.unit_vecs[pid] = self.vectors.units(_unit_texts(self.passages[pid]))
+        return m
 
     @classmethod
     def build(cls, passages: list[Passage], embed_query, dense_search, settings,
@@ -172,10 +193,9 @@ class Retriever:
         max_lex = max(lmap.values(), default=0.0)
         out = []
         for f_rank, pid in enumerate(sorted(fused, key=lambda p: -fused[p])[: s.candidates]):
-            uv = self.unit_vecs.get(pid)
             feats = rerank.features(qw, self.bm25.idf, self.terms[pid], dmap.get(pid), d_rank.get(pid),
                                     lmap.get(pid), l_rank.get(pid), max_lex, f_rank,
-                                    float((uv @ qv).max()) if uv is not None and len(uv) else 0.0)
+                                    float((self.unit_matrix(pid) @ qv).max()))
             out.append((ScoredPassage(self.passages[pid], fused[pid], dmap.get(pid), lmap.get(pid)), feats))
         return out
 
@@ -273,7 +293,7 @@ def support_features(retriever: Retriever, question: str, query: str, results: l
         "n_terms": min(len(qterms), 8) / 8,
         "unknown_name": _unknown_name(retriever, query),
         # how close in meaning the closest sentence or item of the top passages comes to the question
-        "unit_close": max((float((retriever.unit_vecs[r.passage.id] @ qv).max()) for r in results[:3]
-                           if len(retriever.unit_vecs.get(r.passage.id, ()))), default=0.0),
+        "unit_close": max((float((retriever.unit_matrix(r.passage.id) @ qv).max()) for r in results[:3]),
+                          default=0.0),
         "has_words": 1.0 if words(question) else 0.0,
     }

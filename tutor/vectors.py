@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-UNITS_LIMIT = 20_000  # texts; 384 float32 each, so at most ~30 MiB
+UNITS_LIMIT = 50_000  # texts; 384 float32 each, so at most ~75 MiB (these notes: 258)
 QUESTIONS_LIMIT = 16
 
 
@@ -68,6 +68,10 @@ class VectorCache:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp.npz")
         np.savez(tmp, texts=np.array(texts, dtype=str), vectors=vecs)
         os.replace(tmp, path)
+
+    def known(self, texts: list[str]) -> set[str]:
+        with self._lock:
+            return {t for t in texts if self._units.get(t) is not None}
 
     def missing(self, texts: list[str]) -> int:
         with self._lock:
