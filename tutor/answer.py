@@ -295,14 +295,15 @@ def compose(
     # "difference between X and Y" is closest to whatever sounds like a difference, not to what each side is;
     # nor for a quantity: "how many read replicas" is closest to every sentence about read replicas, and the
     # one with the number ("up to 5 copies") lost its place.
+    fixed = retriever.speller.fix(question)  # "how many GET reqs" asks for requests
+    quantity = asks_for_number(fixed)
     closeness = None
-    if units and not COMPARE_CUES.search(question) and not asks_for_number(question):
+    if units and not COMPARE_CUES.search(question) and not quantity:
         asked = retriever.acronym_map.expand(question)  # "MFA" means what the notes spell out
         closeness = retriever.vectors.units([u.text for u in units]) @ retriever.vectors.question(asked)
     _score_units(units, q_terms, retriever.bm25.idf, retrieval.results, closeness)
     chosen = _select(units, question, settings, q_terms)
-    fixed = retriever.speller.fix(question)  # "how many GET reqs" asks for requests
-    if asks_for_number(fixed) and not states_quantity(chosen, quantity_head(fixed)):
+    if quantity and not states_quantity(chosen, quantity_head(fixed)):
         # asked for a quantity, and what the notes say about it holds none (or none of that thing): not given
         return refusal(question, retrieval, support)
     text, cites = _render(chosen, _budget(question, settings)[1])

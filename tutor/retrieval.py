@@ -179,14 +179,13 @@ class Retriever:
         """Fused candidates with their rerank features, in fused order. `weights`: query term →
         weight (default: the query's own terms, weight 1)."""
         s = self.settings
-        dense = [(pid, sc) for pid, sc in self.dense_search(self.vectors.question(query).tolist(), s.candidates)
-                 if pid in self.passages]
+        qv = self.vectors.question(query)
+        dense = [(pid, sc) for pid, sc in self.dense_search(qv.tolist(), s.candidates) if pid in self.passages]
         qw = weights if weights is not None else dict.fromkeys(content_terms(query), 1.0)
         lexical = self.bm25.search([t for t, w in qw.items() for _ in range(round(w))], s.candidates)
         fused = rrf_fuse(
             [[pid for pid, _ in dense], [pid for pid, _ in lexical]], [s.dense_weight, s.lexical_weight], s.rrf_k
         )
-        qv = self.vectors.question(query)
         d_rank = {pid: i for i, (pid, _) in enumerate(dense)}
         l_rank = {pid: i for i, (pid, _) in enumerate(lexical)}
         dmap, lmap = dict(dense), dict(lexical)
