@@ -129,6 +129,9 @@ class StageClock:
 def _instrument(tutor, clock: StageClock):
     r = tutor.retriever
     r.embed_query = clock.wrap("embed_query", r.embed_query)
+    # questions (and, above the eager limit, a candidate's sentences on first sight) are embedded through
+    # the retriever's vector cache
+    r.vectors.embed = clock.wrap("embed_query", r.vectors.embed)
     r.dense_search = clock.wrap("dense", r.dense_search)
     r.bm25.search = clock.wrap("bm25", r.bm25.search)
     r.retrieve = clock.wrap("retrieve", r.retrieve)

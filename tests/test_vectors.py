@@ -46,15 +46,41 @@ def test_unit_vectors_are_kept_on_disk_and_a_damaged_file_is_recomputed(tutor, t
     assert len(calls) == 2 * n
 
 
-def test_a_large_corpus_embeds_its_units_lazily(tutor, tmp_path, monkeypatch):
+def test_a_large_corpus_answers_without_waiting_for_its_sentence_vectors(tutor, tmp_path, monkeypatch):
     from tutor import retrieval
     from tutor.vectors import SHARED_UNITS
 
     monkeypatch.setattr(retrieval, "EAGER_UNITS", 3)
     monkeypatch.setattr(SHARED_UNITS, "items", type(SHARED_UNITS.items)())  # a fresh process
+    embedded = []
+
+    def embed_texts(texts):
+        embedded.extend(texts)
+        return tutor.embed_texts(texts)
+
     r = retrieval.Retriever.build(tutor.passages(), tutor.embed_query, tutor.store.query,
-                                  tutor.settings.retrieval, tmp_path / "u.npz")
-    assert r.unit_vecs == {}  # nothing embedded before the first question
+                                  tutor.settings.retrieval, tmp_path / "u.npz", embed_texts)
     res = r.retrieve("how long are automated RDS backups kept?")
-    assert res.results[0].passage.title == tutor.retrieve("how long are automated RDS backups kept?").results[0].passage.title
-    assert 0 < len(r.unit_vecs) < len(r.passages)  # only the candidates' units
+    assert res.results[0].passage.title == "Automated Backups"  # judged by the passages' own vectors
+    assert embedded == [] and not r.units_embedded  # no sentence embedded, at start-up or per question
+
+
+def test_sentence_vectors_are_embedded_in_batches_at_start_up(tutor, tmp_path, monkeypatch):
+    from tutor import retrieval
+    from tutor.vectors import SHARED_UNITS
+
+    monkeypatch.setattr(SHARED_UNITS, "items", type(SHARED_UNITS.items)())
+    batches, singles = [], []
+
+    def embed_texts(texts):
+        batches.append(len(texts))
+        return tutor.embed_texts(texts)
+
+    def embed_query(text):
+        singles.append(text)
+        return tutor.embed_query(text)
+
+    r = retrieval.Retriever.build(tutor.passages(), embed_query, tutor.store.query, tutor.settings.retrieval,
+                                  tmp_path / "u.npz", embed_texts)
+    assert r.units_embedded and batches == [sum(len(retrieval._unit_texts(p)) for p in tutor.passages())]
+    assert singles == []

@@ -298,7 +298,7 @@ def compose(
     fixed = retriever.speller.fix(question)  # "how many GET reqs" asks for requests
     quantity = asks_for_number(fixed)
     closeness = None
-    if units and not COMPARE_CUES.search(question) and not quantity:
+    if units and not COMPARE_CUES.search(question) and not quantity and retriever.units_embedded:
         asked = retriever.acronym_map.expand(question)  # "MFA" means what the notes spell out
         closeness = retriever.vectors.units([u.text for u in units]) @ retriever.vectors.question(asked)
     _score_units(units, q_terms, retriever.bm25.idf, retrieval.results, closeness)

@@ -84,9 +84,9 @@ def passage_terms(p: Passage, title_acronyms: list[str] | None = None) -> list[s
     return content_terms(p.embed_text) + title_acronyms + text_acronyms(p.embed_text)
 
 
-# Up to this many units (about 20 times these notes) all are embedded when the retriever is built (once per
-# notes change: the vectors are kept on disk); beyond it, a passage's units are embedded the first time it is
-# a candidate, so a large corpus does not wait minutes before its first answer.
+# Up to this many units (about 20 times these notes) all are embedded, in batches, when the retriever is built
+# (once per notes change: the vectors are kept on disk). A larger corpus does not wait for them: a passage
+# whose sentences have no vectors is judged by its own embedding, and the composer goes without closeness.
 EAGER_UNITS = 5_000
 
 
@@ -107,7 +107,7 @@ def unit_vectors(passages: list[Passage], vectors: VectorCache, path: Path | Non
         known = vectors.known(flat)
         return {pid: vectors.units(ts) for pid, ts in texts.items() if all(t in known for t in ts)}
     new = vectors.missing(flat)
-    mat = dict(zip(flat, vectors.units(flat))) if flat else {}
+    mat = dict(zip(flat, vectors.units(flat, batch=True))) if flat else {}
     if path is not None and new:
         try:
             vectors.save(path, flat)
@@ -157,21 +157,25 @@ class Retriever:
     vectors: VectorCache
     unit_vecs: dict[str, np.ndarray]  # passage id → its units' vectors (one row per unit); filled lazily
 
-    def unit_matrix(self, pid: str) -> np.ndarray:
+    def closest_unit(self, pid: str, qv: np.ndarray, fallback: float) -> float:
+        """Cosine of the passage's closest sentence or item to the question; `fallback` (the passage's own
+        cosine) when its sentences have no vectors (a corpus too large to embed them all up front)."""
         m = self.unit_vecs.get(pid)
-        if m is None:
-            m = self.unit_vecs[pid] = self.vectors.units(_unit_texts(self.passages[pid]))
-        return m
+        return float((m @ qv).max()) if m is not None and len(m) else fallback
+
+    @property
+    def units_embedded(self) -> bool:
+        return len(self.unit_vecs) == len(self.passages)
 
     @classmethod
     def build(cls, passages: list[Passage], embed_query, dense_search, settings,
-              vectors_file: Path | None = None) -> "Retriever":
+              vectors_file: Path | None = None, embed_texts=None) -> "Retriever":
         # Tokenise each passage once: BM25 and the reranker share the term lists.
         acrs = [acronyms(f"{p.title} {p.section_path}") for p in passages]
         docs = [passage_terms(p, a) for p, a in zip(passages, acrs)]
         terms = {p.id: rerank.passage_terms_of(p, d, a) for p, d, a in zip(passages, docs, acrs)}
         texts = [p.embed_text for p in passages]
-        vectors = VectorCache(embed_query, shared=True)
+        vectors = VectorCache(embed_query, embed_many=embed_texts, shared=True)
         return cls({p.id: p for p in passages}, BM25Index(passages, docs), embed_query, dense_search, settings, terms,
                    Speller(texts), AcronymMap(texts), vectors, unit_vectors(passages, vectors, vectors_file))
 
@@ -194,7 +198,7 @@ class Retriever:
         for f_rank, pid in enumerate(sorted(fused, key=lambda p: -fused[p])[: s.candidates]):
             feats = rerank.features(qw, self.bm25.idf, self.terms[pid], dmap.get(pid), d_rank.get(pid),
                                     lmap.get(pid), l_rank.get(pid), max_lex, f_rank,
-                                    float((self.unit_matrix(pid) @ qv).max()))
+                                    self.closest_unit(pid, qv, dmap.get(pid) or 0.0))
             out.append((ScoredPassage(self.passages[pid], fused[pid], dmap.get(pid), lmap.get(pid)), feats))
         return out
 
@@ -292,7 +296,7 @@ def support_features(retriever: Retriever, question: str, query: str, results: l
         "n_terms": min(len(qterms), 8) / 8,
         "unknown_name": _unknown_name(retriever, query),
         # how close in meaning the closest sentence or item of the top passages comes to the question
-        "unit_close": max((float((retriever.unit_matrix(r.passage.id) @ qv).max()) for r in results[:3]),
+        "unit_close": max((retriever.closest_unit(r.passage.id, qv, r.dense or 0.0) for r in results[:3]),
                           default=0.0),
         "has_words": 1.0 if words(question) else 0.0,
     }

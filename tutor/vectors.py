@@ -42,8 +42,10 @@ SHARED_UNITS = _Lru(UNITS_LIMIT)
 
 class VectorCache:
     def __init__(self, embed: Callable[[str], list[float]], units_limit: int = UNITS_LIMIT,
-                 questions_limit: int = QUESTIONS_LIMIT, shared: bool = False):
+                 questions_limit: int = QUESTIONS_LIMIT, shared: bool = False,
+                 embed_many: Callable[[list[str]], list[list[float]]] | None = None):
         self.embed = embed
+        self.embed_many = embed_many  # batches: many units at start-up
         self._units = SHARED_UNITS if shared else _Lru(units_limit)
         self._questions = _Lru(questions_limit)
         self._lock = _LOCK if shared else threading.Lock()
@@ -80,8 +82,17 @@ class VectorCache:
     def question(self, text: str) -> np.ndarray:
         return self._get([text], self._questions)[0]
 
-    def units(self, texts: list[str]) -> np.ndarray:
-        """One row per text, in order (normalized, as the embedder returns them)."""
+    def units(self, texts: list[str], batch: bool = False) -> np.ndarray:
+        """One row per text, in order (normalized, as the embedder returns them). `batch`: embed the
+        missing ones together (start-up), if a batch embedder was given."""
+        if batch and self.embed_many is not None:
+            with self._lock:
+                missing = [t for t in dict.fromkeys(texts) if self._units.get(t) is None and self._questions.get(t) is None]
+            if missing:
+                new = np.asarray(self.embed_many(missing), dtype=np.float32)
+                with self._lock:
+                    for t, v in zip(missing, new):
+                        self._units.put(t, v)
         return self._get(texts, self._units)
 
     def _get(self, texts: list[str], keep: _Lru) -> np.ndarray:
