@@ -75,9 +75,12 @@ class VectorCache:
         with self._lock:
             return {t for t in texts if self._units.get(t) is not None}
 
-    def missing(self, texts: list[str]) -> int:
+    def _missing(self, texts: list[str]) -> list[str]:
         with self._lock:
-            return sum(1 for t in texts if self._units.get(t) is None and self._questions.get(t) is None)
+            return [t for t in dict.fromkeys(texts) if self._units.get(t) is None and self._questions.get(t) is None]
+
+    def missing(self, texts: list[str]) -> int:
+        return len(self._missing(texts))
 
     def question(self, text: str) -> np.ndarray:
         return self._get([text], self._questions)[0]
@@ -86,8 +89,7 @@ class VectorCache:
         """One row per text, in order (normalized, as the embedder returns them). `batch`: embed the
         missing ones together (start-up), if a batch embedder was given."""
         if batch and self.embed_many is not None:
-            with self._lock:
-                missing = [t for t in dict.fromkeys(texts) if self._units.get(t) is None and self._questions.get(t) is None]
+            missing = self._missing(texts)
             if missing:
                 new = np.asarray(self.embed_many(missing), dtype=np.float32)
                 with self._lock:
