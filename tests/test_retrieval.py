@@ -70,6 +70,19 @@ def test_another_item_of_a_list_is_looked_for_in_the_same_list(tutor):
     assert r.results[0].passage.start == 302  # Route 53: map your domain names to EC2, load balancers, S3
 
 
+def test_a_misspelt_english_word_the_notes_lack_reads_as_english_not_as_an_unknown_name(tutor):
+    from tutor.spelling import Speller
+
+    sp = Speller(["Roles are assigned to AWS resources", "A group is a collection of users"])
+    assert sp.fix("diffrence between a group and a role?") == "difference between a group and a role?"
+    # jargon in some use, and short product names, are not "corrected" into another English word
+    assert sp.fix("call it from my backend") == "call it from my backend"
+    assert sp.fix("what is macie?") == "what is macie?"
+    ans = tutor.ask("whats the diffrence between an IAM group and a role?")
+    assert not ans.refused, ans.answer
+    assert "collection of users" in ans.answer and "AWS resources" in ans.answer, ans.answer
+
+
 def test_chat_abbreviations_are_written_out_unless_the_notes_use_them():
     from tutor.spelling import Speller
 

@@ -5,6 +5,7 @@ Two words the notes write as one ("host name" → "hostname", "fail over" → "f
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -22,6 +23,28 @@ ABBREVIATIONS = {
     "dbs": "databases", "gw": "gateway", "approx": "approximately", "avg": "average", "diff": "difference",
 }
 COMMON_ZIPF = 3.0  # wordfreq Zipf at or above which an unknown word is taken as meant
+# A misspelt English word the notes do not use ("diffrence", "cheapst") is mapped to the one common English word
+# an edit away, so that it reads as English, not as a name the notes lack. Only long words: a short one is too
+# often a product name one edit from a common word ("macie" → "marie"); and only rare ones: a word in some use
+# is more likely jargon than a typo ("backend", Zipf 2.9, is not "backed").
+ENGLISH_MIN_LEN = 7
+ENGLISH_ZIPF = 3.5
+TYPO_ZIPF = 2.5
+
+
+@lru_cache(maxsize=1)
+def _english() -> list[str]:
+    from wordfreq import top_n_list, zipf_frequency
+
+    return [w for w in top_n_list("en", 40_000)
+            if w.isalpha() and len(w) >= ENGLISH_MIN_LEN - 1 and zipf_frequency(w, "en") >= ENGLISH_ZIPF]
+
+
+def _closest(w: str, vocab: list[str], limit: int) -> list[str]:
+    """The words of `vocab` closest to `w`, within `limit` edits (none, one, or a tie)."""
+    hits = process.extract(w, vocab, scorer=OSA.distance, score_cutoff=limit, limit=3)
+    best = min((d for _, d, _ in hits), default=0)
+    return [m for m, d, _ in hits if d == best]
 
 
 class Speller:
@@ -37,11 +60,9 @@ class Speller:
         if len(w) < MIN_LEN or not w.isalpha() or w in self._known or w in STOPWORDS or english_zipf(w) >= COMMON_ZIPF:
             return w
         limit = 1 if len(w) <= 8 else 2
-        hits = process.extract(w, self.vocab, scorer=OSA.distance, score_cutoff=limit, limit=3)
-        if not hits:
-            return w
-        best = min(d for _, d, _ in hits)
-        tops = [m for m, d, _ in hits if d == best]
+        tops = _closest(w, self.vocab, limit)
+        if not tops and len(w) >= ENGLISH_MIN_LEN and english_zipf(w) < TYPO_ZIPF:
+            tops = _closest(w, _english(), 1)
         return tops[0] if len(tops) == 1 else w  # two equally close words: do not guess
 
     def fix(self, text: str) -> str:
