@@ -83,6 +83,16 @@ def test_a_misspelt_english_word_the_notes_lack_reads_as_english_not_as_an_unkno
     assert "collection of users" in ans.answer and "AWS resources" in ans.answer, ans.answer
 
 
+def test_what_comes_after_instead_of_is_the_contrast_not_what_is_asked(tutor):
+    def rank(q, title):
+        return [r.passage.title for r in tutor.retrieve(q).results].index(title)
+
+    q1, q2 = "when should I use Redis instead of Memcached?", "when should I use Memcached instead of Redis?"
+    assert rank(q1, "Redis") < rank(q1, "Memcached")
+    assert rank(q2, "Memcached") < rank(q2, "Redis")
+    assert "Redis (use cases)" in tutor.ask(q1).answer
+
+
 def test_chat_abbreviations_are_written_out_unless_the_notes_use_them():
     from tutor.spelling import Speller
 

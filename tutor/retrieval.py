@@ -63,17 +63,31 @@ def shape_query(question: str, history: list[str]) -> str:
 FOLLOWUP_OWN_WEIGHT = 3.0
 
 
+# "when should I use Redis instead of Memcached?" asks about Redis: what follows "instead of" is the contrast.
+# The contrast is the phrase right after the cue, up to a preposition or conjunction ("rather than redis for …").
+_CONTRAST = re.compile(r"\b(?:instead of|rather than|in place of)\b((?:\s+(?!(?:for|to|with|when|if|because|so|and|but|in|on|at|as)\b)"
+                       r"[\w\-]+){1,4})", re.I)
+_CONTRAST_CUES = {"instead", "rather"}
+CONTRAST_WEIGHT = 0.5  # a priori: half; dev has too few such questions to fit it
+
+
 def query_weights(question: str, history: list[str]) -> dict[str, float]:
     """Query terms and their weights. In a follow-up the learner's own words say what is asked and
     the previous question only says about what ('how is it priced?' after 'what is Lambda?'), so
-    the own words count more (FOLLOWUP_OWN_WEIGHT)."""
+    the own words count more (FOLLOWUP_OWN_WEIGHT). Words after "instead of" name the contrast, not what
+    is asked, and count less (CONTRAST_WEIGHT)."""
     weights: dict[str, float] = {}
     followup = is_followup(question, history)
     if followup:
         for t in content_terms(history[-1]):
             weights[t] = 1.0
+    own = FOLLOWUP_OWN_WEIGHT if followup else 1.0
+    contrast = {t for m in _CONTRAST.finditer(question) for t in content_terms(m.group(1))}
+    asked = set(content_terms(_CONTRAST.sub(" ", question)))
     for t in content_terms(question):
-        weights[t] = FOLLOWUP_OWN_WEIGHT if followup else 1.0
+        if t in _CONTRAST_CUES and contrast:
+            continue
+        weights[t] = own * (CONTRAST_WEIGHT if t in contrast and t not in asked else 1.0)
     return weights
 
 
