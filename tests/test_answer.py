@@ -115,6 +115,14 @@ def test_a_number_about_something_else_is_not_an_answer(tutor):
     assert not ans.refused and "5" in ans.answer, ans.answer
 
 
+def test_a_follow_up_about_it_is_not_answered_with_another_things_facts(tutor):
+    # the notes price Lambda, not S3: "it" is S3, so Lambda's pricing is no answer
+    ans = tutor.ask("how is it priced?", ["what is S3?"])
+    assert ans.refused and "“priced” (asked about “S3”)" in ans.answer, ans.answer
+    ans = tutor.ask("how is it priced?", ["what is Lambda?"])
+    assert not ans.refused and "1 million requests" in ans.answer, ans.answer
+
+
 def test_which_of_several_lists_every_one_that_fits(tutor):
     # "which of the load balancers …" asks for all that fit, not three facts about the first one
     ans = tutor.ask("which of the elastic load balancers work at layer 7?")

@@ -252,16 +252,34 @@ def states_quantity(units: list["Unit"], head: str | None) -> bool:
 
 
 
+# "how is it priced?" after "what is S3?": a follow-up about "it", answered from a passage that names nothing the
+# previous question did, answers another thing's question (Lambda's pricing). The notes do not cover it.
+_PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|those|these)\b", re.I)
+
+
+def loses_the_subject(question: str, history: list[str], retrieval: Retrieval, retriever) -> bool:
+    from .retrieval import is_followup
+
+    history = [h for h in history if h and h.strip()]
+    if not history or not retrieval.results or not _PRONOUN.search(question) or not is_followup(question, history):
+        return False
+    before = set(content_terms(retriever.acronym_map.expand(retriever.speller.fix(history[-1]))))
+    before &= retriever.bm25.vocab.keys()
+    return bool(before) and not before & retriever.terms[retrieval.results[0].passage.id].all
+
+
 def _topic(question: str) -> str:
     ws = [w for w in re.findall(r"[\w.\-]+", question) if w.lower() not in STOPWORDS]
     topic = " ".join(ws[:8]).strip() or "that"
     return f"“{topic}”" if topic != "that" else topic
 
 
-def refusal(question: str, retrieval: Retrieval, confidence: float) -> Answer:
+def refusal(question: str, retrieval: Retrieval, confidence: float, about: str = "") -> Answer:
+    """`about`: the previous question, when the refused one is a follow-up on it ("how is it priced?")."""
     near = retrieval.results[:3]
     cites = [Citation(i + 1, r.passage) for i, r in enumerate(near)]
-    text = phrases.NOT_COVERED.format(topic=_topic(question))
+    topic = _topic(question) + (f" {phrases.FOLLOWING.format(previous=_topic(about))}" if about else "")
+    text = phrases.NOT_COVERED.format(topic=topic)
     if cites:
         text += " " + phrases.YOU_MIGHT_MEAN + " " + "; ".join(f"{c.passage.section_path} [{c.n}]" for c in cites) + "."
     return Answer(question, text, True, confidence, cites, retrieval.results)
@@ -286,6 +304,8 @@ def compose(
         return Answer(question, phrases.META_REPLY, False, 0.0, [], retrieval.results)
     if support < threshold or not retrieval.results:
         return refusal(question, retrieval, support)
+    if loses_the_subject(question, history, retrieval, retriever):
+        return refusal(question, retrieval, support, about=[h for h in history if h and h.strip()][-1])
     overview = table_overview(question, retrieval, retriever.passages.values())
     if overview is not None:
         return overview

@@ -3,6 +3,7 @@
 NOT_COVERED = "Your notes don't cover {topic}."
 NOT_COVERED_MARK = "Your notes don't cover"  # sentinel: tests and the UI recognise a refusal by it
 YOU_MIGHT_MEAN = "You might mean:"
+FOLLOWING = "(asked about {previous})"
 SOURCES_HEADER = "Sources:"
 CHOICE_SUPPORTED = "Your notes support {letters}: {reason}"
 CHOICE_OTHERS = "The others do not fit: {reasons}."
