@@ -123,6 +123,15 @@ def test_a_follow_up_about_it_is_not_answered_with_another_things_facts(tutor):
     assert not ans.refused and "1 million requests" in ans.answer, ans.answer
 
 
+def test_asked_to_list_a_list_the_answer_is_the_whole_list_in_order(tutor):
+    ans = tutor.ask("what does IAM actually give me? list the main features")
+    assert ans.answer.index("Centralized control") < ans.answer.index("Granular Permissions") < ans.answer.index(
+        "PCI DSS"), ans.answer
+    assert len(ans.citations) == 1 and ans.answer.count("[1]") == 1, ans.answer  # one sentence, not one per item
+    # "list" is the request, not a word to look for: Redis "supports … sorted sets and lists" is not the answer
+    assert "Redis" not in tutor.ask("list the RDS engines").answer
+
+
 def test_which_of_several_lists_every_one_that_fits(tutor):
     # "which of the load balancers …" asks for all that fit, not three facts about the first one
     ans = tutor.ask("which of the elastic load balancers work at layer 7?")

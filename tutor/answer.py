@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 
 import numpy as np
 
@@ -14,6 +15,7 @@ from . import phrases
 from .calibration import refuse_threshold
 from .config import AnswerSettings
 from .overview import table_overview
+from .retrieval import LIST_REQUEST
 from .text import STOPWORDS, content_terms, sentences
 from .types import Answer, Citation, Passage, Retrieval, ScoredPassage
 from .units import Unit, nwords, units_of
@@ -104,6 +106,20 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
                      others[0] if others else None)
         if other is not None and other.score >= 0.3 * best.score:
             return _select_sides(units, best.passage, other.passage, max_units, max_words)
+    if LIST_REQUEST.search(question) and best.passage.items and best.named >= 0.5:
+        # "list the main features": the list the best unit belongs to, in the notes' order, as far as it fits,
+        # when the question names what that list is about (its head)
+        own = [u for u in units if u.passage.id == best.passage.id]
+        if len(own) >= 3:
+            picked, used = [], 0
+            for u in own:
+                if used + nwords(u.text) > max_words:
+                    break
+                picked.append(u)
+                used += nwords(u.text)
+            if len(picked) >= 3:  # one sentence under the list's head, not one per item
+                head = best.passage.title.rstrip("?:. ")
+                return [u if u.context else replace(u, context=head, text=f"{head}: {u.text}") for u in picked]
     for u in ranked[1:]:
         if len(chosen) >= max_units:
             break

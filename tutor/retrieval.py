@@ -63,6 +63,11 @@ def shape_query(question: str, history: list[str]) -> str:
 FOLLOWUP_OWN_WEIGHT = 3.0
 
 
+# Asked in so many words for a list: "list the features", "list of features pls", "name all the engines". The
+# request is not a query word: "list the RDS engines" is not about Redis' "sorted sets and lists".
+LIST_REQUEST = re.compile(r"\b(?:list (?:the|all|every|them|of|its|their)|enumerate|name (?:all|every|the))\b|\blist\W*$", re.I)
+_REQUEST_WORDS = {"list", "enumer"}
+
 # "when should I use Redis instead of Memcached?" asks about Redis: what follows "instead of" is the contrast.
 # The contrast is the phrase right after the cue, up to a preposition or conjunction ("rather than redis for …").
 _CONTRAST = re.compile(r"\b(?:instead of|rather than|in place of)\b((?:\s+(?!(?:for|to|with|when|if|because|so|and|but|in|on|at|as)\b)"
@@ -84,8 +89,9 @@ def query_weights(question: str, history: list[str]) -> dict[str, float]:
     own = FOLLOWUP_OWN_WEIGHT if followup else 1.0
     contrast = {t for m in _CONTRAST.finditer(question) for t in content_terms(m.group(1))}
     asked = set(content_terms(_CONTRAST.sub(" ", question)))
+    request = LIST_REQUEST.search(question)
     for t in content_terms(question):
-        if t in _CONTRAST_CUES and contrast:
+        if (t in _CONTRAST_CUES and contrast) or (t in _REQUEST_WORDS and request):
             continue
         weights[t] = own * (CONTRAST_WEIGHT if t in contrast and t not in asked else 1.0)
     return weights
