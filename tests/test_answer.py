@@ -121,6 +121,9 @@ def test_a_follow_up_about_it_is_not_answered_with_another_things_facts(tutor):
     assert ans.refused and "“priced” (asked about “S3”)" in ans.answer, ans.answer
     ans = tutor.ask("how is it priced?", ["what is Lambda?"])
     assert not ans.refused and "1 million requests" in ans.answer, ans.answer
+    # "those" picks from what was listed before; the DNS service is not among the origins, and is still the answer
+    ans = tutor.ask("and which of those is the DNS one?", ["what can be an origin for CloudFront?"])
+    assert not ans.refused and "Route53" in ans.answer.replace("Route 53", "Route53"), ans.answer
 
 
 def test_asked_to_list_a_list_the_answer_is_the_whole_list_in_order(tutor):

@@ -268,9 +268,11 @@ def states_quantity(units: list["Unit"], head: str | None) -> bool:
 
 
 
-# "how is it priced?" after "what is S3?": a follow-up about "it", answered from a passage that names nothing the
-# previous question did, answers another thing's question (Lambda's pricing). The notes do not cover it.
-_PRONOUN = re.compile(r"\b(it|its|it's|they|them|their|those|these)\b", re.I)
+# "how is it priced?" after "what is S3?": a follow-up about "it" that names nothing else, answered from a passage
+# that names nothing the previous question did, answers another thing's question (Lambda's pricing). The notes
+# do not cover it.
+# Pronouns that stand for the subject; "which of those …" picks from what was listed, and names its own subject.
+_PRONOUN = re.compile(r"\b(it|its|it's|they|their)\b", re.I)
 
 
 def loses_the_subject(question: str, history: list[str], retrieval: Retrieval, retriever) -> bool:
@@ -278,6 +280,8 @@ def loses_the_subject(question: str, history: list[str], retrieval: Retrieval, r
 
     history = [h for h in history if h and h.strip()]
     if not history or not retrieval.results or not _PRONOUN.search(question) or not is_followup(question, history):
+        return False
+    if len(content_terms(question)) > 2:  # "which of those is Amazon's DNS service?" names what it asks about
         return False
     before = set(content_terms(retriever.acronym_map.expand(retriever.speller.fix(history[-1]))))
     before &= retriever.bm25.vocab.keys()
