@@ -93,6 +93,14 @@ def test_what_comes_after_instead_of_is_the_contrast_not_what_is_asked(tutor):
     assert "Redis (use cases)" in tutor.ask(q1).answer
 
 
+def test_asides_on_how_to_answer_do_not_change_what_is_found(tutor):
+    plain = tutor.ask("what is EC2?")
+    for q in ("what is EC2 in simple terms?", "quick question: what's EC2, in plain english?"):
+        ans = tutor.ask(q)
+        assert not ans.refused and ans.citations[0].passage.id == plain.citations[0].passage.id, ans.answer
+        assert "compute capacity" in ans.answer, ans.answer
+
+
 def test_chat_abbreviations_are_written_out_unless_the_notes_use_them():
     from tutor.spelling import Speller
 

@@ -16,6 +16,7 @@ from .calibration import refuse_threshold
 from .config import AnswerSettings
 from .overview import table_overview
 from .retrieval import LIST_REQUEST
+from .spelling import without_asides
 from .text import STOPWORDS, content_terms, sentences
 from .types import Answer, Citation, Passage, Retrieval, ScoredPassage
 from .units import Unit, nwords, units_of
@@ -339,7 +340,7 @@ def compose(
     quantity = asks_for_number(fixed)
     closeness = None
     if units and not COMPARE_CUES.search(question) and not quantity and retriever.units_embedded:
-        asked = retriever.acronym_map.expand(question)  # "MFA" means what the notes spell out
+        asked = retriever.acronym_map.expand(without_asides(question))  # "MFA" means what the notes spell out
         closeness = retriever.vectors.units([u.text for u in units]) @ retriever.vectors.question(asked)
     _score_units(units, q_terms, retriever.bm25.idf, retrieval.results, closeness)
     chosen = _select(units, question, settings, q_terms)

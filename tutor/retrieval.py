@@ -14,7 +14,7 @@ import numpy as np
 from . import rerank
 from .acronyms import AcronymMap, acronyms, text_acronyms
 from .config import RetrievalSettings
-from .spelling import Speller
+from .spelling import Speller, without_asides
 from .text import STOPWORDS, content_terms, english_zipf, stem, words
 from .types import Passage, Retrieval, ScoredPassage
 from .units import units_of
@@ -223,8 +223,8 @@ class Retriever:
         return out
 
     def retrieve(self, question: str, history: list[str] | None = None, k: int | None = None) -> Retrieval:
-        question = self.speller.fix(question)
-        history = [self.speller.fix(h) for h in history or []]
+        question = self.speller.fix(without_asides(question))
+        history = [self.speller.fix(without_asides(h)) for h in history or []]
         query = shape_query(question, history)
         k = k or self.settings.top_k
         # Ranking reads an acronym as itself (the passages carry theirs); the answer is composed and

@@ -22,6 +22,24 @@ ABBREVIATIONS = {
     "auth": "authentication", "env": "environment", "prod": "production", "db": "database",
     "dbs": "databases", "gw": "gateway", "approx": "approximately", "avg": "average", "diff": "difference",
 }
+# Asides on how to answer, not on what: "in plain english", "noob q -", "in a nutshell". Their words are no
+# query words ("what is EC2 in simple terms?" ranked On-Demand's "simple" first; "in plain english" made the
+# question look uncovered).
+_ASIDES = re.compile(
+    r"^\s*(?:(?:a\s+)?(?:noob|newbie|beginner|dumb|stupid|silly|quick|basic|simple)\s+(?:q|qn|question)\b)"
+    r"\s*[-–—:,.]?\s*"
+    r"|,?\s*\b(?:in\s+(?:plain|simple|layman'?s?|easy|basic|everyday)\s+(?:english|terms|words|language)"
+    r"|in\s+a\s+nutshell|tl;?\s?dr|eli5|explain(?:ed)?\s+like\s+i'?m\s+(?:five|5)|for\s+(?:a\s+)?(?:dummies|beginners|noobs?))\b",
+    re.I,
+)
+
+
+def without_asides(question: str) -> str:
+    """The question without asides on how to answer it (unchanged if nothing else would be left)."""
+    out = re.sub(r"\s+([?.!,;:])", r"\1", re.sub(r"\s{2,}", " ", _ASIDES.sub(" ", question))).strip(" ,")
+    return out if re.search(r"\w", out) else question
+
+
 COMMON_ZIPF = 3.0  # wordfreq Zipf at or above which an unknown word is taken as meant
 # A misspelt English word the notes do not use ("diffrence", "cheapst") is mapped to the one common English word
 # an edit away, so that it reads as English, not as a name the notes lack. Only long words: a short one is too
