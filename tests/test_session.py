@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 from argparse import Namespace
 
 import pytest
@@ -42,6 +43,7 @@ def test_no_hint_contains_the_answers_key_terms_over_the_whole_bank(bank):
         for h in hints:
             assert not (terms(h) & banned), (item.question, item.reference, h)
         assert hints[0].startswith(S.HINT_TOPIC.split("{")[0])
+        assert not re.search(r"\babout what (what|which|how|does|do|can)\b", hints[0], re.I), hints[0]  # reads as English
         assert hints[2].startswith(S.HINT_CLOZE.split("{")[0])
 
 

@@ -36,6 +36,9 @@ CONCEPTS = {
     "acronym": "what each letter of {subject} stands for",
 }
 CONCEPT_DEFAULT = "what your notes say there"
+# A subject that is itself a question ("What does IAM give you?") cannot go into "what {subject} is".
+CONCEPT_QUESTION = 'how your notes answer "{subject}?"'
+_QUESTION_SUBJECT = re.compile(r"^(?:what|which|how|why|when|where|who|does|do|is|are|can|should)\b", re.I)
 HINT_OTHER_FIELD = 'Which one has the {label} "{value}"?'
 HINT_ELIMINATE = "It is not {names}. Which one is left?"
 HINT_ELIMINATE_MCQ = "It is not {letters}."
@@ -83,7 +86,9 @@ def _topic_levels(item: QuizItem) -> list[str]:
 
 
 def hint_topic(item: QuizItem) -> str:
-    concept = CONCEPTS.get(item.qtype, CONCEPT_DEFAULT).format(subject=item.subject)
+    subject = item.subject.rstrip("?:. ")
+    template = CONCEPT_QUESTION if _QUESTION_SUBJECT.match(subject) else CONCEPTS.get(item.qtype, CONCEPT_DEFAULT)
+    concept = template.format(subject=subject)
     banned = answer_terms(item)
     levels = _topic_levels(item)
     levels = [lv for lv in levels if not terms(lv) & banned] or levels[-1:]  # a level naming the answer goes
