@@ -76,6 +76,13 @@ def test_wrong_number_is_incorrect(grader):
     assert any("5" in c and "35" in c for c in g.contradictions)
 
 
+def test_a_digit_inside_a_name_is_not_a_number_to_contradict(grader):
+    ref = "Amazon S3 gives developers secure, durable object storage"
+    g = grader.grade("What does S3 provide?", ref, "object storage where files can be up to 5TB")
+    assert "where the notes say" not in g.feedback, g.feedback  # "S3" holds no 3 that 5TB contradicts
+
+
+
 @pytest.mark.parametrize("answer, named", [("Reserved instances", "Reserved"), ("on demand", "On Demand")])
 def test_sibling_row_is_incorrect_and_named(grader, answer, named):
     g = grader.grade(EC2_Q, SPOT, answer, siblings=SIBLINGS)

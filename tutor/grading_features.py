@@ -39,7 +39,8 @@ ABBREVIATIONS = {"w/": "with", "w/o": "without", "b/c": "because", "&": "and", "
 CLAUSE_WORDS = frozenset("and but because so while which whereas therefore however or".split())
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[&]|w/o|w/|b/c")
-_NUM = re.compile(r"\d+(?:\.\d+)?")
+# A digit inside a name is no quantity: "S3", "EC2", "gp2", "IPv4" (a unit after the number is fine: "5TB").
+_NUM = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
 _TAG = re.compile(r"<[^>]{0,200}>")
 
 
