@@ -15,7 +15,7 @@ from . import phrases
 from .calibration import refuse_threshold
 from .config import AnswerSettings
 from .overview import table_overview
-from .retrieval import LIST_REQUEST
+from .retrieval import LIST_REQUEST, SUBJECT_PRONOUN
 from .spelling import without_asides
 from .text import STOPWORDS, content_terms, sentences
 from .types import Answer, Citation, Passage, Retrieval, ScoredPassage
@@ -272,15 +272,13 @@ def states_quantity(units: list["Unit"], head: str | None) -> bool:
 # "how is it priced?" after "what is S3?": a follow-up about "it" that names nothing else, answered from a passage
 # that names nothing the previous question did, answers another thing's question (Lambda's pricing). The notes
 # do not cover it.
-# Pronouns that stand for the subject; "which of those …" picks from what was listed, and names its own subject.
-_PRONOUN = re.compile(r"\b(it|its|it's|they|their)\b", re.I)
 
 
 def loses_the_subject(question: str, history: list[str], retrieval: Retrieval, retriever) -> bool:
     from .retrieval import is_followup
 
     history = [h for h in history if h and h.strip()]
-    if not history or not retrieval.results or not _PRONOUN.search(question) or not is_followup(question, history):
+    if not history or not retrieval.results or not SUBJECT_PRONOUN.search(question) or not is_followup(question, history):
         return False
     if len(content_terms(question)) > 2:  # "which of those is Amazon's DNS service?" names what it asks about
         return False

@@ -31,6 +31,9 @@ _FOLLOWUP = re.compile(
 )
 
 
+# Pronouns that stand for the previous question's subject; "which of those …" picks from what was listed instead.
+SUBJECT_PRONOUN = re.compile(r"\b(it|its|it's|they|their)\b", re.I)
+
 # A follow-up that asks for something other than what was just answered
 _ANOTHER = re.compile(r"\b(other|another|besides|else)\b", re.I)
 
@@ -230,6 +233,10 @@ class Retriever:
         # Ranking reads an acronym as itself (the passages carry theirs); the answer is composed and
         # its support judged with the spelled-out words, which is what the notes' sentences say.
         results = self.ranked(query, query_weights(question, history))
+        if is_followup(question, history) and SUBJECT_PRONOUN.search(question) and len(content_terms(question)) > 2:
+            # (with two words or fewer, "how is it priced?", a best passage without the subject is a sign the
+            # notes do not cover it: the composer refuses, see answer.loses_the_subject)
+            results = self._keep_subject(results, history[-1])
         if is_followup(question, history) and _ANOTHER.search(question):
             # "any other memory optimized family besides that one?": not the row the last question was answered
             # from. Only a table row is one thing; in a list ("besides EC2 instances what else can it map to?")
@@ -241,6 +248,19 @@ class Retriever:
         results = results[:k]
         spelled = self.acronym_map.expand(query)
         return Retrieval(spelled, results, self.support(self.acronym_map.expand(question), spelled, results))
+
+    def _keep_subject(self, results: list[ScoredPassage], previous: str, within: int = 5) -> list[ScoredPassage]:
+        """"can I use it to send traffic to my load balancer?" after "what is Route 53?": "it" is Route 53, and the
+        load balancer only the object. If the best passage lacks the previous question's most specific term, the
+        best one within `within` that has it goes first."""
+        before = [t for t in content_terms(self.acronym_map.expand(previous)) if t in self.bm25.vocab]
+        if not before or not results:
+            return results
+        key = max(before, key=self.bm25.idf)
+        if key in self.terms[results[0].passage.id].all:
+            return results
+        hit = next((r for r in results[:within] if key in self.terms[r.passage.id].all), None)
+        return results if hit is None else [hit] + [r for r in results if r is not hit]
 
     def ranked(self, query: str, weights: dict[str, float] | None = None) -> list[ScoredPassage]:
         cands = self.candidates(query, weights)
