@@ -19,6 +19,10 @@ def test_spot_question_finds_spot_row_first(tutor):
 def test_followup_uses_history():
     assert "read replica" in shape_query("how many of those can I have?", ["what is a read replica?"])
     assert shape_query("what is S3?", []) == "what is S3?"
+    # "besides that" / a closing "that" lean on the conversation as much as a pronoun does
+    assert "machine learning" in shape_query("is there another graphics one besides that?",
+                                             ["which instance family is best for machine learning?"])
+    assert "Glacier" in shape_query("how long does a restore take with that?", ["what is Glacier?"])
 
 
 def test_followup_retrieves_the_right_passage(tutor):
