@@ -12,6 +12,9 @@ from .text import content_terms, sentences
 from .types import Passage
 
 SHORT_ITEM_WORDS = 6  # list items this short read better joined on one line
+# The ingest keeps each notes file's unit vectors on disk under this version (tutor/unit_cache.py): change it when
+# units_of splits or phrases passages differently, so that every file's units are embedded again.
+UNITS_VERSION = "1"
 
 
 def nwords(text: str) -> int:
@@ -113,3 +116,8 @@ def units_of(p: Passage, rank: int = 0) -> list[Unit]:
         for s in _sentences(p.text):
             add(s)
     return out
+
+
+def unit_texts(p: Passage) -> list[str]:
+    """The texts whose embeddings stand for the passage's units (the passage's own text if it has none)."""
+    return [u.text for u in units_of(p)] or [p.text]
