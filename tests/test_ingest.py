@@ -147,27 +147,31 @@ def test_changed_file_replaces_its_passages_and_deleted_file_loses_them(tmp_path
     assert_consistent(t, corpus2)
 
 
-def test_a_damaged_unit_cache_is_recomputed_without_error(tmp_path, corpus2, embedding):
-    t, _ = make_tutor(tmp_path / "h", corpus2, embedding)
+def test_a_damaged_unit_cache_is_recomputed_without_error(tmp_path, embedding):
+    corpus = tmp_path / "notes"
+    corpus.mkdir()
+    (corpus / "caching.md").write_text(SMALL, encoding="utf-8")
+    (corpus / "queues.md").write_text("#### Queues ####\n- SQS keeps a message for up to 14 days\n", encoding="utf-8")
+    t, _ = make_tutor(tmp_path / "h", corpus, embedding)
     t.ingest()
-    path = t.store.unit_files.path("caching.md")
-    data = path.read_bytes()
-    n_units = len(file_units(corpus2, "caching.md"))
+    path, other = t.store.unit_files.path("caching.md"), t.store.unit_files.path("queues.md")
+    data, other_bytes = path.read_bytes(), other.read_bytes()
+    n_units = len(file_units(corpus, "caching.md"))
 
     path.write_bytes(data[: len(data) // 2])  # e.g. a disk that filled up under another program
-    t2, counter = make_tutor(tmp_path / "h", corpus2, embedding)
+    t2, counter = make_tutor(tmp_path / "h", corpus, embedding)
     r = t2.retriever  # built before any ingest: the missing units are embedded at start-up, in one batch
     assert r.units_embedded and counter.calls == 1 and counter.texts == n_units
     counter.calls = counter.texts = 0
     report = t2.ingest()  # the ingest rewrites the file's cache; the other file's is left alone
     assert not report.errors and report.embedded == 0 and report.units_embedded == n_units == counter.texts
-    assert report.unchanged == ["aws-notes.md", "caching.md"]
+    assert report.unchanged == ["caching.md", "queues.md"] and other.read_bytes() == other_bytes
     assert t2.store.unit_files.read("caching.md") is not None
 
     path.write_bytes(b"garbage")
     report = t2.ingest()
     assert report.units_embedded == n_units and not report.errors
-    t3, counter3 = make_tutor(tmp_path / "h", corpus2, embedding)
+    t3, counter3 = make_tutor(tmp_path / "h", corpus, embedding)
     assert t3.ingest().units_embedded == 0 and t3.retriever.units_embedded and counter3.calls == 0
 
 
