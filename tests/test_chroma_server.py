@@ -94,6 +94,9 @@ def test_index_and_query_through_a_chroma_server(tmp_path, corpus_copy, chroma_s
     t2.settings.index.collection = t.settings.index.collection
     again = t2.ingest()
     assert again.embedded == 0 and again.unchanged == ["aws-notes.md"]
+    # its home had no unit vectors: that ingest embedded them there, once, and the retriever reads them
+    assert again.units_embedded == report.units_embedded > 0
+    assert t2.ingest().units_embedded == 0 and t2.retriever.units_embedded
 
 
 def test_server_going_away_gives_a_clear_error_and_recovers(tmp_path, corpus_copy, chroma_server, embedding):

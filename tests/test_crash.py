@@ -158,6 +158,26 @@ def check_index(driver: Driver, want: dict[str, dict]) -> dict[str, dict]:
     return got
 
 
+def check_unit_caches(home: Path, corpus: Path, want: dict[str, dict]) -> None:
+    """One unit cache per indexed file, for its current content and holding its passages' units; nothing
+    else in the folder (no deleted file's cache, no killed writer's temporary file)."""
+    from tutor.unit_cache import UnitFiles, stamp
+    from tutor.units import unit_texts
+
+    files = UnitFiles(home)
+    names = {r["file"] for r in want.values()}
+    for name, path in list_notes(corpus).items():
+        try:
+            _, fhash = read_notes_file(path, name, MAX_BYTES)
+        except NotesError:
+            continue  # kept as it was
+        names.add(name)
+        got = files.read(name)
+        assert got is not None and got[0] == stamp(fhash), name
+        assert set(got[1]) == {t for p in _PARSED[name, fhash] for t in unit_texts(p)}, name
+    assert sorted(p.name for p in files.folder.iterdir()) == sorted(files.path(n).name for n in names)
+
+
 # ------------------------------------------------------------------ the test
 def test_sigkill_during_ingest_is_repaired_by_the_next_run(tmp_path):
     corpus, home = tmp_path / "corpus", tmp_path / "home"
@@ -195,8 +215,10 @@ def test_sigkill_during_ingest_is_repaired_by_the_next_run(tmp_path):
             assert done["exit"] == 0 and done["result"], done
             assert len(done["result"]["errors"]) == len(bad), done["result"]["errors"]
             previous = check_index(driver, want)
+            check_unit_caches(home, corpus, want)
             again = driver.send(op="ingest")["result"]
             assert again["embedded"] == 0 and not again["indexed"] and not again["removed"], again
+            assert again["units_embedded"] == 0, again
             log.append((wave, "verified", len(want), "passages"))
     finally:
         driver.close()

@@ -13,7 +13,7 @@ from tutor.errors import QuestionError
 from tutor.index import list_notes, read_notes_file
 from tutor.notes import parse_notes
 from tutor.service import Tutor
-from tutor.units import units_of
+from tutor.units import unit_texts
 
 from conftest import ROOT, make_settings
 
@@ -70,54 +70,109 @@ def assert_consistent(t: Tutor, corpus, keep: dict[str, set[str]] | None = None)
     assert all(have[pid] == want[pid] for pid in want)
 
 
+def file_units(corpus, name: str) -> set[str]:
+    """The unit texts of a notes file's passages, as the ingest embeds them."""
+    return {u for p in parse_notes(name, (corpus / name).read_text(encoding="utf-8")).passages for u in unit_texts(p)}
+
+
 @pytest.fixture
 def corpus2(corpus_copy):
     (corpus_copy / "caching.md").write_text(SMALL, encoding="utf-8")
     return corpus_copy
 
 
-def test_second_ingest_embeds_nothing(tmp_path, corpus2, embedding):
+def test_second_ingest_embeds_nothing(tmp_path, corpus2, embedding, monkeypatch):
+    from tutor import retrieval
+
     t, counter = make_tutor(tmp_path / "h", corpus2, embedding)
     first = t.ingest()
     assert sorted(first.indexed) == ["aws-notes.md", "caching.md"] and not first.errors
-    assert counter.calls > 0 and counter.texts == first.embedded == first.passages
+    # the passages, then their sentences, items and cells (each file's distinct ones), all in batches
+    assert first.embedded == first.passages
+    assert first.units_embedded == len(file_units(corpus2, "aws-notes.md")) + len(file_units(corpus2, "caching.md"))
+    assert counter.texts == first.embedded + first.units_embedded
+    assert counter.calls < counter.texts / 8
     assert_consistent(t, corpus2)
 
+    monkeypatch.setattr(retrieval, "EAGER_UNITS", 0)  # whatever the corpus size: the ingest's vectors are read
     t2, counter2 = make_tutor(tmp_path / "h", corpus2, embedding)  # a new process would look like this
     second = t2.ingest()
-    assert counter2.calls == 0 and second.embedded == 0
+    assert second.embedded == 0 and second.units_embedded == 0
     assert sorted(second.unchanged) == ["aws-notes.md", "caching.md"] and not second.indexed
     assert second.passages == first.passages
+    assert t2.retriever.units_embedded  # every passage has its units' vectors
     top = [r.passage.file for r in t2.retrieve("Which cache engine supports sorted sets?").results[:5]]
     assert "caching.md" in top, top
+    assert counter2.calls == 0  # neither the ingest nor the retriever build embedded anything
 
 
-def test_changed_file_replaces_its_passages_and_deleted_file_loses_them(tmp_path, corpus2, embedding):
+def test_changed_file_replaces_its_passages_and_deleted_file_loses_them(tmp_path, corpus2, embedding, monkeypatch):
+    from tutor import retrieval
+
     t, counter = make_tutor(tmp_path / "h", corpus2, embedding)
     t.ingest()
     before = {p.id: p for p in t.passages() if p.file == "caching.md"}
+    aws_cache = t.store.unit_files.path("aws-notes.md")
+    aws_bytes = aws_cache.read_bytes()
     counter.calls = counter.texts = 0
 
     changed = SMALL.replace("simple multi-threaded cache", "simple multi-threaded cache, no persistence")
     (corpus2 / "caching.md").write_text(changed, encoding="utf-8")
     report = t.ingest()
     assert report.indexed == ["caching.md"] and report.unchanged == ["aws-notes.md"]
-    assert counter.texts == report.embedded == 1  # only the edited row is embedded
     after = {p.id: p for p in t.passages() if p.file == "caching.md"}
     new_ids = set(after) - set(before)
     assert len(new_ids) == 1
-    # the retriever then embeds only the edited row's new sentences (the rest are kept)
-    assert counter.texts <= 1 + len(units_of(after[next(iter(new_ids))]))
+    # only the edited row is embedded, and of its sentences only the new one
+    new_units = set(unit_texts(after[next(iter(new_ids))])) - {u for p in before.values() for u in unit_texts(p)}
+    assert report.embedded == 1 and report.units_embedded == len(new_units) == 1
+    assert counter.texts == 2
+    assert aws_cache.read_bytes() == aws_bytes  # the unchanged file's unit vectors are not touched
     assert not any("no persistence" in p.text for p in before.values())
     assert any("no persistence" in after[i].text for i in new_ids)
     assert_consistent(t, corpus2)
 
+    # the rebuilt retriever has every passage's unit vectors without embedding, however small the eager limit
+    monkeypatch.setattr(retrieval, "EAGER_UNITS", 0)
+    assert t.retriever.units_embedded and set(t.retriever.unit_vecs) >= set(after)
+    assert counter.texts == 2
+
+    caching_cache = t.store.unit_files.path("caching.md")
+    assert caching_cache.exists()
     (corpus2 / "caching.md").unlink()
-    embedded = counter.texts
     report = t.ingest()
-    assert report.removed == ["caching.md"] and counter.texts == embedded
+    assert report.removed == ["caching.md"] and counter.texts == 2
     assert not any(p.file == "caching.md" for p in t.passages())
+    assert not caching_cache.exists() and aws_cache.exists()  # the deleted file's unit vectors go with it
     assert_consistent(t, corpus2)
+
+
+def test_a_damaged_unit_cache_is_recomputed_without_error(tmp_path, embedding):
+    corpus = tmp_path / "notes"
+    corpus.mkdir()
+    (corpus / "caching.md").write_text(SMALL, encoding="utf-8")
+    (corpus / "queues.md").write_text("#### Queues ####\n- SQS keeps a message for up to 14 days\n", encoding="utf-8")
+    t, _ = make_tutor(tmp_path / "h", corpus, embedding)
+    t.ingest()
+    path, other = t.store.unit_files.path("caching.md"), t.store.unit_files.path("queues.md")
+    data, other_bytes = path.read_bytes(), other.read_bytes()
+    n_units = len(file_units(corpus, "caching.md"))
+
+    path.write_bytes(data[: len(data) // 2])  # e.g. a disk that filled up under another program
+    t2, counter = make_tutor(tmp_path / "h", corpus, embedding)
+    r = t2.retriever  # built before any ingest: the missing units are embedded at start-up, in one batch
+    assert r.units_embedded and counter.calls == 1 and counter.texts == n_units
+    counter.calls = counter.texts = 0
+    report = t2.ingest()  # the ingest rewrites the file's cache; the other file's is left alone
+    assert not report.errors and report.embedded == 0 and report.units_embedded == n_units == counter.texts
+    assert report.unchanged == ["caching.md", "queues.md"] and other.read_bytes() == other_bytes
+    assert t2.store.unit_files.read("caching.md") is not None
+
+    path.write_bytes(b"garbage")
+    report = t2.ingest()
+    assert report.units_embedded == n_units and not report.errors
+    t3, counter3 = make_tutor(tmp_path / "h", corpus, embedding)
+    assert t3.ingest().units_embedded == 0 and t3.retriever.units_embedded and counter3.calls == 0
 
 
 def test_an_unreadable_index_is_rebuilt_from_the_notes(tmp_path, corpus2, embedding):
@@ -220,6 +275,7 @@ def test_new_parser_version_rereads_notes_but_embeds_only_changed_passages(tmp_p
     t2, counter = make_tutor(tmp_path / "h", corpus2, embedding)
     second = t2.ingest()
     # the upgrade re-reads both files, but passages that come out the same keep their vectors
-    assert sorted(second.indexed) == ["aws-notes.md", "caching.md"] and counter.calls == 0
+    assert sorted(second.indexed) == ["aws-notes.md", "caching.md"] and counter.calls == 0  # units too
+    assert second.units_embedded == 0 and t2.retriever.units_embedded and counter.calls == 0
     assert second.passages == first.passages
     assert_consistent(t2, corpus2)

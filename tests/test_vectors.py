@@ -1,8 +1,12 @@
-"""The vector cache: units are embedded once; a question only briefly kept (a new one is always embedded)."""
+"""Vectors: the question's is kept briefly; the units' are kept on disk per notes file (the ingest writes them,
+tests/test_ingest.py) and read, or embedded in batches within a limit, when the retriever is built."""
+import numpy as np
+
+from tutor.unit_cache import UnitFiles
 from tutor.vectors import VectorCache
 
 
-def test_units_are_embedded_once_and_questions_are_not_kept_for_long():
+def test_questions_are_not_kept_for_long():
     calls = []
 
     def embed(text):
@@ -10,66 +14,68 @@ def test_units_are_embedded_once_and_questions_are_not_kept_for_long():
         return [float(len(text)), 1.0]
 
     c = VectorCache(embed, questions_limit=2)
-    assert c.units(["a", "bb"]).tolist() == [[1.0, 1.0], [2.0, 1.0]]
-    c.units(["bb", "a"])
-    assert calls == ["a", "bb"]
-    c.question("q1")
+    assert c.question("q1").tolist() == [2.0, 1.0]
     c.question("q1")  # retrieval and composition of one ask share it
     assert calls.count("q1") == 1
     c.question("q2")
     c.question("q3")
     c.question("q1")  # two newer questions pushed it out
     assert calls.count("q1") == 2
-    c.question("a")  # a question that is a known unit needs no embedding
-    assert calls.count("a") == 1
 
 
-def test_unit_vectors_are_kept_on_disk_and_a_damaged_file_is_recomputed(tutor, tmp_path):
-    from tutor.retrieval import unit_vectors
+def test_unit_files_round_trip_and_damaged_or_foreign_files_read_as_missing(tmp_path):
+    files = UnitFiles(tmp_path)
+    vecs = np.arange(6, dtype=np.float32).reshape(3, 2)
+    files.write("sub/notes.md", "hash:1", ["a", "b", "Row: c"], vecs)
+    stamp, got = files.read("sub/notes.md")
+    assert stamp == "hash:1" and list(got) == ["a", "b", "Row: c"] and (np.stack(list(got.values())) == vecs).all()
+    assert files.read("other.md") is None
+    assert [p.name for p in files.folder.iterdir()] == [files.path("sub/notes.md").name]  # no temporary left
 
-    passages = tutor.passages()[:12]
-    calls = []
+    path = files.path("sub/notes.md")
+    data = path.read_bytes()
+    flipped = data[: len(data) // 2] + bytes([data[len(data) // 2] ^ 1]) + data[len(data) // 2 + 1:]
+    for damaged in (b"not a zip", data[: len(data) // 2], data[:-40] + b"\0" * 40, flipped):
+        path.write_bytes(damaged)
+        assert files.read("sub/notes.md") is None
+    files.write("x.md", "h:1", ["a"], np.ones((1, 2), dtype=np.float32))
+    path.write_bytes(files.path("x.md").read_bytes())  # another file's cache under this name
+    assert files.read("sub/notes.md") is None
+    np.savez(path, stamp=np.array("h"), name=np.array("sub/notes.md"), texts=np.array(["a"]),
+             vectors=np.array([[np.nan, 1.0]], dtype=np.float32))
+    assert files.read("sub/notes.md") is None
 
-    def embed(text):
-        calls.append(text)
-        return tutor.embed_query(text)
-
-    path = tmp_path / "unit_vectors.npz"
-    first = unit_vectors(passages, VectorCache(embed), path)
-    assert calls and path.exists()
-    n = len(calls)
-    again = unit_vectors(passages, VectorCache(embed), path)  # a new process: read back, nothing embedded
-    assert len(calls) == n
-    assert all((first[p.id] == again[p.id]).all() for p in passages)
-    path.write_bytes(b"not a zip")
-    unit_vectors(passages, VectorCache(embed), path)  # damaged: embedded again, no error
-    assert len(calls) == 2 * n
+    (tmp_path / "unit_vectors.npz").write_bytes(b"the single file of earlier versions")
+    (files.folder / ".deadbeef.999999999.1.tmp.npz").write_bytes(b"half")  # a killed writer's
+    files.prune({"x.md"})
+    assert sorted(p.name for p in files.folder.iterdir()) == [files.path("x.md").name]
+    assert not (tmp_path / "unit_vectors.npz").exists()
 
 
 def test_a_large_corpus_answers_without_waiting_for_its_sentence_vectors(tutor, tmp_path, monkeypatch):
     from tutor import retrieval
-    from tutor.vectors import SHARED_UNITS
+    from tutor.answer import compose
 
     monkeypatch.setattr(retrieval, "EAGER_UNITS", 3)
-    monkeypatch.setattr(SHARED_UNITS, "items", type(SHARED_UNITS.items)())  # a fresh process
     embedded = []
 
     def embed_texts(texts):
         embedded.extend(texts)
         return tutor.embed_texts(texts)
 
+    # an index ingested elsewhere (a Chroma server) or by an older version: no unit files here
     r = retrieval.Retriever.build(tutor.passages(), tutor.embed_query, tutor.store.query,
-                                  tutor.settings.retrieval, tmp_path / "u.npz", embed_texts)
+                                  tutor.settings.retrieval, UnitFiles(tmp_path), embed_texts)
     res = r.retrieve("how long are automated RDS backups kept?")
     assert res.results[0].passage.title == "Automated Backups"  # judged by the passages' own vectors
+    assert compose("how long are automated RDS backups kept?", res, r, tutor.settings.answer, []).citations
     assert embedded == [] and not r.units_embedded  # no sentence embedded, at start-up or per question
 
 
-def test_sentence_vectors_are_embedded_in_batches_at_start_up(tutor, tmp_path, monkeypatch):
+def test_missing_sentence_vectors_are_embedded_in_one_batch_at_start_up(tutor, tmp_path):
     from tutor import retrieval
-    from tutor.vectors import SHARED_UNITS
+    from tutor.units import unit_texts
 
-    monkeypatch.setattr(SHARED_UNITS, "items", type(SHARED_UNITS.items)())
     batches, singles = [], []
 
     def embed_texts(texts):
@@ -80,7 +86,20 @@ def test_sentence_vectors_are_embedded_in_batches_at_start_up(tutor, tmp_path, m
         singles.append(text)
         return tutor.embed_query(text)
 
-    r = retrieval.Retriever.build(tutor.passages(), embed_query, tutor.store.query, tutor.settings.retrieval,
-                                  tmp_path / "u.npz", embed_texts)
-    assert r.units_embedded and batches == [sum(len(retrieval._unit_texts(p)) for p in tutor.passages())]
+    passages = tutor.passages()
+    r = retrieval.Retriever.build(passages, embed_query, tutor.store.query, tutor.settings.retrieval,
+                                  UnitFiles(tmp_path), embed_texts)
+    assert r.units_embedded and batches == [len({t for p in passages for t in unit_texts(p)})]
     assert singles == []
+    kept = tutor.retriever  # the ingest's unit files: the same vectors, to float precision
+    assert all(np.allclose(r.unit_vecs[p.id], kept.unit_vecs[p.id], atol=1e-5) for p in passages)
+
+
+def test_the_composer_reads_each_units_own_vector(tutor):
+    from tutor.units import units_of
+
+    r = tutor.retriever
+    passages = tutor.passages()[:12]
+    units = [u for i, p in enumerate(passages) for u in units_of(p, i)]
+    _, by_text = tutor.store.unit_files.read("aws-notes.md")
+    assert np.array_equal(r.units_matrix(units), np.stack([by_text[u.text] for u in units]))

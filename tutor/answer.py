@@ -339,7 +339,7 @@ def compose(
     closeness = None
     if units and not COMPARE_CUES.search(question) and not quantity and retriever.units_embedded:
         asked = retriever.acronym_map.expand(without_asides(question))  # "MFA" means what the notes spell out
-        closeness = retriever.vectors.units([u.text for u in units]) @ retriever.vectors.question(asked)
+        closeness = retriever.units_matrix(units) @ retriever.vectors.question(asked)
     _score_units(units, q_terms, retriever.bm25.idf, retrieval.results, closeness)
     chosen = _select(units, question, settings, q_terms)
     if quantity and not states_quantity(chosen, quantity_head(fixed)):

@@ -37,7 +37,8 @@ def cmd_ingest(tutor, args) -> int:
     else:
         print(
             f"indexed {len(report.indexed)} file(s), {len(report.unchanged)} unchanged, "
-            f"{len(report.removed)} removed; embedded {report.embedded} passage(s); {report.passages} in the index"
+            f"{len(report.removed)} removed; embedded {report.embedded} passage(s) and {report.units_embedded} "
+            f"sentence(s) or item(s); {report.passages} in the index"
         )
         for msg in report.warnings:
             print(f"warning: {msg}", file=sys.stderr)

@@ -3,6 +3,9 @@
 Every stored passage carries its file's hash and passage count, so an ingest can tell, without
 parsing, whether a file is already fully indexed. Writes go add → update → delete, each idempotent:
 a run killed at any point leaves a state the next run detects (hash or count mismatch) and repairs.
+The units of the passages embedded (sentences, list items, table cells) are embedded too and kept per
+notes file beside the index (tutor/unit_cache.py), written last: a cache stamped with an older hash, or
+none, is brought up to date by the next run even when the file's passages are.
 """
 from __future__ import annotations
 
@@ -14,10 +17,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterable
 
+import numpy as np
+
 from .config import Settings
 from .errors import IndexUnavailable, NotesError
 from .notes import PARSER_VERSION, parse_notes
 from .types import Passage
+from .unit_cache import UnitFiles, stamp
+from .units import unit_texts
 
 log = logging.getLogger(__name__)
 NOTE_SUFFIXES = (".md", ".markdown", ".txt")
@@ -32,6 +39,7 @@ class IngestReport:
     errors: list[str] = field(default_factory=list)  # one readable message per rejected file
     warnings: list[str] = field(default_factory=list)
     embedded: int = 0  # passages sent to the embedding model
+    units_embedded: int = 0  # their sentences, list items and cells sent to the embedding model
     passages: int = 0  # passages in the index afterwards
 
     def to_dict(self) -> dict:
@@ -149,6 +157,7 @@ class IndexStore:
         except Exception as e:
             raise IndexUnavailable(f"Cannot open the Chroma collection '{settings.index.collection}': {e}") from e
         self._max_batch: int | None = None
+        self.unit_files = UnitFiles(settings.home)
 
     @cached_property
     def vector_store(self):
@@ -265,18 +274,49 @@ class IndexStore:
             s = state.get(name)
             if s and s["hashes"] == {fhash} and s["n"] == {len(s["ids"])}:
                 report.unchanged.append(name)
+                self._keep_units(name, fhash, text, None, report)  # embeds only if its cache is missing or stale
                 continue
             parsed = parse_notes(name, text)
             report.warnings += parsed.warnings
             report.embedded += self._replace_file(name, parsed.passages, fhash, s["ids"] if s else set())
             report.indexed.append(name)
+            self._keep_units(name, fhash, text, parsed.passages, report)
         if only is None:
             for gone in sorted(set(state) - set(files)):
                 for ids in _chunks(sorted(state[gone]["ids"]), self.max_batch()):
                     self.collection.delete(ids=ids)
+                self.unit_files.drop(gone)
                 report.removed.append(gone)
+            self.unit_files.prune(set(files) | (set(state) - set(report.removed)))
         report.passages = self.count()
         return report
+
+    def _keep_units(self, name: str, fhash: str, text: str, passages: list[Passage] | None,
+                    report: IngestReport) -> None:
+        """Write the file's unit cache for this content: its passages' units, embedded in batches, except those the
+        cache already holds (a changed file: the units of its changed passages). `passages` None: the file is
+        unchanged, and nothing is done if its cache is for this content."""
+        want = stamp(fhash)
+        old = self.unit_files.read(name)
+        if passages is None:
+            if old is not None and old[0] == want:
+                return
+            passages = parse_notes(name, text).passages
+        known = dict(old[1]) if old else {}
+        texts = list(dict.fromkeys(t for p in passages for t in unit_texts(p)))
+        new = [t for t in texts if t not in known]
+        if not new and old is not None and old[0] == want:
+            return
+        batch = max(1, self.settings.index.embed_batch_size)
+        for chunk in _chunks(sorted(new, key=len), batch):  # texts of a length together: less padding
+            known.update(zip(chunk, np.asarray(self.embed(chunk), dtype=np.float32)))
+            report.units_embedded += len(chunk)
+        try:
+            self.unit_files.write(name, want, texts, np.stack([known[t] for t in texts]) if texts else
+                                  np.zeros((0, 1), dtype=np.float32))
+        except OSError as e:  # e.g. a read-only home with a Chroma server: the retriever embeds what it lacks
+            report.warnings.append(f"{name}: could not keep its sentence vectors in {self.unit_files.folder} "
+                                   f"({e.strerror or e})")
 
     def _replace_file(self, name: str, passages: list[Passage], fhash: str, old_ids: set[str]) -> int:
         from llama_index.core.schema import TextNode

@@ -5,7 +5,6 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Callable
 
 import bm25s
@@ -17,7 +16,8 @@ from .config import RetrievalSettings
 from .spelling import Speller, without_asides
 from .text import STOPWORDS, content_terms, english_zipf, stem, words
 from .types import Passage, Retrieval, ScoredPassage
-from .units import units_of
+from .unit_cache import UnitFiles
+from .units import Unit, unit_texts
 from .vectors import VectorCache
 
 QueryEmbedder = Callable[[str], list[float]]
@@ -108,36 +108,29 @@ def passage_terms(p: Passage, title_acronyms: list[str] | None = None) -> list[s
     return content_terms(p.embed_text) + title_acronyms + text_acronyms(p.embed_text)
 
 
-# Up to this many units (about 20 times these notes) all are embedded, in batches, when the retriever is built
-# (once per notes change: the vectors are kept on disk). A larger corpus does not wait for them: a passage
-# whose sentences have no vectors is judged by its own embedding, and the composer goes without closeness.
+# The ingest embeds the units with their passages and keeps them per notes file (tutor/unit_cache.py). Units
+# it did not (an index ingested by an older version, or on another machine into a Chroma server) are embedded
+# in batches when the retriever is built, up to this many (about 20 times these notes). Above that nothing is
+# embedded: a passage whose sentences have no vectors is judged by its own embedding, and the composer goes
+# without closeness.
 EAGER_UNITS = 5_000
 
 
-def _unit_texts(p: Passage) -> list[str]:
-    return [u.text for u in units_of(p)] or [p.text]
-
-
-def unit_vectors(passages: list[Passage], vectors: VectorCache, path: Path | None,
+def unit_vectors(passages: list[Passage], files: UnitFiles | None, embed_many=None,
                  eager_limit: int | None = None) -> dict[str, np.ndarray]:
-    """Each passage's units embedded (a passage is as close to a question as its closest sentence or item).
-    Kept in `path` between processes, so only new or changed notes are embedded at start-up. Above
-    `eager_limit` units, only what `path` already holds is returned; the rest come lazily."""
-    if path is not None:
-        vectors.load(path)
-    texts = {p.id: _unit_texts(p) for p in passages}
-    flat = list(dict.fromkeys(t for ts in texts.values() for t in ts))
-    if len(flat) > (EAGER_UNITS if eager_limit is None else eager_limit):
-        known = vectors.known(flat)
-        return {pid: vectors.units(ts) for pid, ts in texts.items() if all(t in known for t in ts)}
-    new = vectors.missing(flat)
-    mat = dict(zip(flat, vectors.units(flat, batch=True))) if flat else {}
-    if path is not None and new:
-        try:
-            vectors.save(path, flat)
-        except OSError:  # a read-only home: recomputed next time
-            pass
-    return {pid: np.stack([mat[t] for t in ts]) for pid, ts in texts.items()}
+    """Passage id → its units' vectors, one row per unit (a passage is as close to a question as its closest
+    sentence or item), read from the notes files' unit caches. Units none holds are embedded with `embed_many`
+    if there are at most `eager_limit` of them; otherwise their passages are left out."""
+    texts = {p.id: unit_texts(p) for p in passages}
+    known: dict[str, np.ndarray] = {}
+    for name in dict.fromkeys(p.file for p in passages) if files is not None else ():
+        got = files.read(name)
+        if got is not None:
+            known.update(got[1])
+    missing = list(dict.fromkeys(t for ts in texts.values() for t in ts if t not in known))
+    if missing and embed_many is not None and len(missing) <= (EAGER_UNITS if eager_limit is None else eager_limit):
+        known.update(zip(missing, np.asarray(embed_many(missing), dtype=np.float32)))
+    return {pid: np.stack([known[t] for t in ts]) for pid, ts in texts.items() if all(t in known for t in ts)}
 
 
 class BM25Index:
@@ -178,8 +171,8 @@ class Retriever:
     terms: dict[str, "rerank.PassageTerms"]
     speller: Speller
     acronym_map: AcronymMap
-    vectors: VectorCache
-    unit_vecs: dict[str, np.ndarray]  # passage id → its units' vectors (one row per unit); filled lazily
+    vectors: VectorCache  # the question's vector, shared by one ask's retrieval and composition
+    unit_vecs: dict[str, np.ndarray]  # passage id → its units' vectors (one row per unit, float32)
 
     def closest_unit(self, pid: str, qv: np.ndarray, fallback: float) -> float:
         """Cosine of the passage's closest sentence or item to the question; `fallback` (the passage's own
@@ -191,17 +184,29 @@ class Retriever:
     def units_embedded(self) -> bool:
         return len(self.unit_vecs) == len(self.passages)
 
+    def units_matrix(self, units: list[Unit]) -> np.ndarray:
+        """The vectors of these units, one row each. `units`: all the units of some passages, each passage's in
+        units_of order (as the composer lists them), so that a passage's k-th unit is its k-th row."""
+        seen: dict[str, int] = {}
+        rows = []
+        for u in units:
+            k = seen[u.passage.id] = seen.get(u.passage.id, -1) + 1
+            rows.append(self.unit_vecs[u.passage.id][k])
+        if any(len(self.unit_vecs[pid]) != k + 1 for pid, k in seen.items()):
+            raise ValueError("units_matrix needs all of each passage's units, in units_of order")
+        return np.stack(rows)
+
     @classmethod
     def build(cls, passages: list[Passage], embed_query, dense_search, settings,
-              vectors_file: Path | None = None, embed_texts=None) -> "Retriever":
+              unit_files: UnitFiles | None = None, embed_texts=None) -> "Retriever":
         # Tokenise each passage once: BM25 and the reranker share the term lists.
         acrs = [acronyms(f"{p.title} {p.section_path}") for p in passages]
         docs = [passage_terms(p, a) for p, a in zip(passages, acrs)]
         terms = {p.id: rerank.passage_terms_of(p, d, a) for p, d, a in zip(passages, docs, acrs)}
         texts = [p.embed_text for p in passages]
-        vectors = VectorCache(embed_query, embed_many=embed_texts, shared=True)
         return cls({p.id: p for p in passages}, BM25Index(passages, docs), embed_query, dense_search, settings, terms,
-                   Speller(texts), AcronymMap(texts), vectors, unit_vectors(passages, vectors, vectors_file))
+                   Speller(texts), AcronymMap(texts), VectorCache(embed_query),
+                   unit_vectors(passages, unit_files, embed_texts))
 
     def candidates(self, query: str, weights: dict[str, float] | None = None) -> list[tuple[ScoredPassage, dict]]:
         """Fused candidates with their rerank features, in fused order. `weights`: query term →

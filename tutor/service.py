@@ -79,7 +79,7 @@ class Tutor:
                 passages = self.store.passages()
                 self._retriever = Retriever.build(
                     passages, self.embed_query, self.store.query, self.settings.retrieval,
-                    self.settings.home / "unit_vectors.npz", self.embed_texts,
+                    self.store.unit_files, self.embed_texts,
                 )
             return self._retriever
 

@@ -5,13 +5,20 @@ question as its closest unit).
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from .text import content_terms, sentences
 from .types import Passage
 
 SHORT_ITEM_WORDS = 6  # list items this short read better joined on one line
+# The ingest keeps each notes file's unit vectors on disk under this version (tutor/unit_cache.py). It is the hash
+# of the code that splits and phrases passages into units (this module and text.py), so an edit there has every
+# file's units embedded again at the next ingest, with nobody having to remember to bump a number.
+UNITS_VERSION = hashlib.sha256(b"".join(
+    Path(__file__).with_name(n).read_bytes() for n in ("units.py", "text.py"))).hexdigest()[:16]
 
 
 def nwords(text: str) -> int:
@@ -113,3 +120,8 @@ def units_of(p: Passage, rank: int = 0) -> list[Unit]:
         for s in _sentences(p.text):
             add(s)
     return out
+
+
+def unit_texts(p: Passage) -> list[str]:
+    """The texts whose embeddings stand for the passage's units (the passage's own text if it has none)."""
+    return [u.text for u in units_of(p)] or [p.text]
