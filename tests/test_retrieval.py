@@ -66,6 +66,8 @@ def test_in_a_follow_up_it_is_the_previous_subject_not_the_thing_named(tutor):
     # "it" is Route 53; the load balancer is what it points at, so the load balancer rows are not the answer
     r = tutor.retrieve("could it route my domain to a load balancer?", ["what's route 53 for?"])
     assert "Route 53" in r.results[0].passage.title, r.results[0].passage.section_path
+    r = tutor.retrieve("can I use it to send traffic to my load balancer?", ["what is Route 53?"])  # dev case
+    assert "Route 53" in r.results[0].passage.title, r.results[0].passage.section_path
 
 
 def test_a_follow_up_asking_for_another_one_is_not_answered_with_the_same_one(tutor):
