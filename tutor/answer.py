@@ -15,7 +15,7 @@ from . import phrases
 from .calibration import refuse_threshold
 from .config import AnswerSettings
 from .overview import table_overview
-from .retrieval import LIST_REQUEST, SUBJECT_PRONOUN
+from .retrieval import LIST_REQUEST, SUBJECT_PRONOUN, is_followup
 from .spelling import without_asides
 from .text import STOPWORDS, content_terms, sentences
 from .types import Answer, Citation, Passage, Retrieval, ScoredPassage
@@ -268,15 +268,10 @@ def states_quantity(units: list["Unit"], head: str | None) -> bool:
                for u in units for s in sentences(u.text) for s in re.split(r";\s", s))
 
 
-
-# "how is it priced?" after "what is S3?": a follow-up about "it" that names nothing else, answered from a passage
-# that names nothing the previous question did, answers another thing's question (Lambda's pricing). The notes
-# do not cover it.
-
-
 def loses_the_subject(question: str, history: list[str], retrieval: Retrieval, retriever) -> bool:
-    from .retrieval import is_followup
-
+    """"how is it priced?" after "what is S3?": a follow-up about "it" that names nothing else, answered from a
+    passage that names nothing the previous question did, answers another thing's question (Lambda's pricing).
+    The notes do not cover it."""
     history = [h for h in history if h and h.strip()]
     if not history or not retrieval.results or not SUBJECT_PRONOUN.search(question) or not is_followup(question, history):
         return False

@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Callable
 
 import bm25s
@@ -239,11 +238,12 @@ class Retriever:
         # Ranking reads an acronym as itself (the passages carry theirs); the answer is composed and
         # its support judged with the spelled-out words, which is what the notes' sentences say.
         results = self.ranked(query, query_weights(question, history))
-        if is_followup(question, history) and SUBJECT_PRONOUN.search(question) and len(content_terms(question)) > 2:
+        followup = is_followup(question, history)
+        if followup and SUBJECT_PRONOUN.search(question) and len(content_terms(question)) > 2:
             # (with two words or fewer, "how is it priced?", a best passage without the subject is a sign the
             # notes do not cover it: the composer refuses, see answer.loses_the_subject)
             results = self._keep_subject(results, history[-1])
-        if is_followup(question, history) and _ANOTHER.search(question):
+        if followup and _ANOTHER.search(question):
             # "any other memory optimized family besides that one?": not the row the last question was answered
             # from. Only a table row is one thing; in a list ("besides EC2 instances what else can it map to?")
             # the other one is another item of the same passage.
