@@ -135,6 +135,12 @@ def test_asked_to_list_a_list_the_answer_is_the_whole_list_in_order(tutor):
     assert "Redis" not in tutor.ask("list the RDS engines").answer
 
 
+def test_what_is_x_opens_on_what_the_notes_say_x_is(tutor):
+    for q in ("what is a read replica?", "ELI5 read replicas"):
+        ans = tutor.ask(q)
+        assert "read-only copy of your production database" in ans.answer.split("[1]")[0], ans.answer
+
+
 def test_which_of_several_lists_every_one_that_fits(tutor):
     # "which of the load balancers …" asks for all that fit, not three facts about the first one
     ans = tutor.ask("which of the elastic load balancers work at layer 7?")
