@@ -272,18 +272,19 @@ def states_quantity(units: list["Unit"], head: str | None) -> bool:
                for u in units for s in sentences(u.text) for s in re.split(r";\s", s))
 
 
-def loses_the_subject(question: str, history: list[str], retrieval: Retrieval, retriever) -> bool:
+def lost_subject(question: str, history: list[str], retrieval: Retrieval, retriever) -> str:
     """"how is it priced?" after "what is S3?": a follow-up about "it" that names nothing else, answered from a
     passage that names nothing the previous question did, answers another thing's question (Lambda's pricing).
-    The notes do not cover it."""
+    The notes do not cover it. Returns that previous question, or "" when the subject is not lost."""
     history = [h for h in history if h and h.strip()]
     if not history or not retrieval.results or not SUBJECT_PRONOUN.search(question) or not is_followup(question, history):
-        return False
+        return ""
     if len(content_terms(question)) > 2:  # "which of those is Amazon's DNS service?" names what it asks about
-        return False
+        return ""
     before = set(content_terms(retriever.acronym_map.expand(retriever.speller.fix(history[-1]))))
     before &= retriever.bm25.vocab.keys()
-    return bool(before) and not before & retriever.terms[retrieval.results[0].passage.id].all
+    lost = bool(before) and not before & retriever.terms[retrieval.results[0].passage.id].all
+    return history[-1] if lost else ""
 
 
 def _topic(question: str) -> str:
@@ -322,8 +323,9 @@ def compose(
         return Answer(question, phrases.META_REPLY, False, 0.0, [], retrieval.results)
     if support < threshold or not retrieval.results:
         return refusal(question, retrieval, support)
-    if loses_the_subject(question, history, retrieval, retriever):
-        return refusal(question, retrieval, support, about=[h for h in history if h and h.strip()][-1])
+    previous = lost_subject(question, history, retrieval, retriever)
+    if previous:
+        return refusal(question, retrieval, support, about=previous)
     overview = table_overview(question, retrieval, retriever.passages.values())
     if overview is not None:
         return overview
@@ -334,13 +336,14 @@ def compose(
     # nor for a quantity: "how many read replicas" is closest to every sentence about read replicas, and the
     # one with the number ("up to 5 copies") lost its place.
     fixed = retriever.speller.fix(question)  # "how many GET reqs" asks for requests
+    plain = without_asides(question)  # "what is EC2 in simple terms?" asks what EC2 is
     quantity = asks_for_number(fixed)
     closeness = None
     if units and not COMPARE_CUES.search(question) and not quantity and retriever.units_embedded:
-        asked = retriever.acronym_map.expand(without_asides(question))  # "MFA" means what the notes spell out
+        asked = retriever.acronym_map.expand(plain)  # "MFA" means what the notes spell out
         closeness = retriever.units_matrix(units) @ retriever.vectors.question(asked)
     _score_units(units, q_terms, retriever.bm25.idf, retrieval.results, closeness)
-    if DEFINE_CUES.search(question) or DEFINE_CUES.search(without_asides(question)):
+    if DEFINE_CUES.search(question) or DEFINE_CUES.search(plain):
         # "what is a read replica?": notes open on what a thing is, so the first unit of a passage the question
         # names is its definition ("Allow you to have a read-only copy …"), not "Can have read replicas of …"
         first: set[str] = set()

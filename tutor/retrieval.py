@@ -241,7 +241,7 @@ class Retriever:
         followup = is_followup(question, history)
         if followup and SUBJECT_PRONOUN.search(question) and len(content_terms(question)) > 2:
             # (with two words or fewer, "how is it priced?", a best passage without the subject is a sign the
-            # notes do not cover it: the composer refuses, see answer.loses_the_subject)
+            # notes do not cover it: the composer refuses, see answer.lost_subject)
             results = self._keep_subject(results, history[-1])
         if followup and _ANOTHER.search(question):
             # "any other memory optimized family besides that one?": not the row the last question was answered
