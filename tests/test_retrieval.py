@@ -113,6 +113,17 @@ def test_asides_on_how_to_answer_do_not_change_what_is_found(tutor):
         assert "compute capacity" in ans.answer, ans.answer
 
 
+def test_the_question_filters_keep_odd_input_whole():
+    from tutor.retrieval import query_weights
+    from tutor.spelling import without_asides
+
+    assert without_asides("in a nutshell?") == "in a nutshell?"  # nothing else left: the question stays
+    assert without_asides("?!…") == "?!…"
+    huge = "instead of " * 2000 + "in plain english " * 500 + "list the " * 500
+    assert len(without_asides(huge)) < len(huge)
+    assert query_weights(without_asides(huge), []) == {}  # only cue words (as retrieve() sees it): none, no error
+
+
 def test_chat_abbreviations_are_written_out_unless_the_notes_use_them():
     from tutor.spelling import Speller
 
