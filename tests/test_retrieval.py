@@ -76,6 +76,14 @@ def test_a_follow_up_asking_for_another_one_is_not_answered_with_the_same_one(tu
     assert any(sp.passage.title == "X1" for sp in r.results)  # still there, further down
 
 
+def test_the_other_one_is_another_row_of_the_table_the_previous_question_named(tutor):
+    # the previous question's best passage is the ElastiCache overview, but it named the Redis row
+    r = tutor.retrieve("and when would I pick the other engine instead?", ["what does Redis give me in ElastiCache?"])
+    assert r.results[0].passage.title == "Memcached", r.results[0].passage.section_path
+    r = tutor.retrieve("and the other one?", ["what is Memcached good for in ElastiCache?"])
+    assert r.results[0].passage.title == "Redis", r.results[0].passage.section_path
+
+
 def test_another_item_of_a_list_is_looked_for_in_the_same_list(tutor):
     r = tutor.retrieve("apart from EC2 instances, what else can it point my domain at? any other targets?",
                        ["what is Route 53 for?"])

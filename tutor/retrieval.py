@@ -248,12 +248,22 @@ class Retriever:
             # from. Only a table row is one thing; in a list ("besides EC2 instances what else can it map to?")
             # the other one is another item of the same passage.
             prev = self.ranked(shape_query(history[-1], history[:-1]), query_weights(history[-1], history[:-1]))
-            if prev and prev[0].passage.kind == "table_row":
-                results = [r for r in results if r.passage.id != prev[0].passage.id] + [
-                    r for r in results if r.passage.id == prev[0].passage.id]
+            row = self._row_named(prev[:3], history[-1])
+            if row is not None:
+                results = [r for r in results if r.passage.id != row.id] + [r for r in results if r.passage.id == row.id]
+                results = _sibling_first(results, row)
         results = results[:k]
         spelled = self.acronym_map.expand(query)
         return Retrieval(spelled, results, self.support(self.acronym_map.expand(question), spelled, results))
+
+    def _row_named(self, prev: list[ScoredPassage], question: str) -> Passage | None:
+        """The table row the previous question was about: the first of its best passages that is a row whose key
+        the question names ("what does Redis give me?" → the Redis row), else its best passage if that is a row."""
+        asked = set(content_terms(self.acronym_map.expand(question)))
+        for r in prev:
+            if r.passage.kind == "table_row" and asked & set(content_terms(r.passage.title)):
+                return r.passage
+        return prev[0].passage if prev and prev[0].passage.kind == "table_row" else None
 
     def _keep_subject(self, results: list[ScoredPassage], previous: str, within: int = 5) -> list[ScoredPassage]:
         """"can I use it to send traffic to my load balancer?" after "what is Route 53?": "it" is Route 53, and the
@@ -293,6 +303,14 @@ class Retriever:
         from .calibration import support_score
 
         return support_score(support_features(self, question, query, results))
+
+
+def _sibling_first(results: list[ScoredPassage], row: Passage, within: int = 5) -> list[ScoredPassage]:
+    """"and when would I pick the other engine instead?" after a question answered by the Redis row: the other
+    one is another row of the same table (Memcached), so the best such row within `within` goes first."""
+    table = row.section[:-1]
+    hit = next((r for r in results[:within] if r.passage.kind == "table_row" and r.passage.section[:-1] == table), None)
+    return results if hit is None else [hit] + [r for r in results if r is not hit]
 
 
 _NUMBER_WITH_UNIT = re.compile(r"^\d+[a-z]{0,3}$")  # '230ms', '504s': a number, not a name
