@@ -287,6 +287,40 @@ def lost_subject(question: str, history: list[str], retrieval: Retrieval, retrie
     return history[-1] if lost else ""
 
 
+# The thing a "what is X?" question asks about: X, up to a clause word or punctuation ("what is aws direct connect
+# and when would a company need it?" → "aws direct connect").
+_DEFINED = re.compile(
+    r"^\s*(?:what(?:'s|s| is| are)|define|meaning of|explain|eli5|tell me about)\s+(?:an?\s+|the\s+)?(.*?)"
+    r"(?=\s+(?:and|in|on|for|used|actually|exactly|really|like|vs|or|when|if|that|which)\b|[,?.!;:(]|$)", re.I)
+# Words that name no thing: "what is the max …" asks for a quantity, "what are the key terms" for a list.
+_NOT_A_NAME = {"servic", "thing", "featur", "concept", "max", "maximum", "min", "minimum", "default",
+               "biggest", "smallest", "cheapest", "largest", "fastest", "most", "least", "best", "name", "differ",
+               "key", "main"}
+
+
+def undefined_subject(question: str, history: list[str], retrieval: Retrieval, retriever) -> str:
+    """"what is AWS Direct Connect?": a definition question whose subject no heading of the best passages names and
+    whose words no single passage holds together. The notes do not define it, however well its words match
+    elsewhere ("direct", "connect"). Returns the subject, or "" when the notes may well define it."""
+    if not DEFINE_CUES.search(question) or asks_for_number(question) or is_followup(question, history):
+        return ""  # in a follow-up, "what is it used for?" is about the previous question's subject
+    m = _DEFINED.search(question)
+    terms = [t for t in content_terms(retriever.acronym_map.expand(m.group(1)))] if m else []
+    if not terms or len(terms) > 4 or set(terms) & _NOT_A_NAME:
+        return ""
+    terms = [t for t in terms if t not in {"aw", "amazon"}]
+    heads: set[str] = set()
+    for r in retrieval.results[:3]:
+        heads |= retriever.terms[r.passage.id].title | set(content_terms(retriever.acronym_map.expand(" ".join(r.passage.section))))
+    if set(terms) & heads:
+        return ""
+    vocab = retriever.bm25.vocab
+    terms.sort(key=lambda t: -retriever.bm25.idf(t))  # rarest first: most passages fail on the first test
+    if all(t in vocab for t in terms) and any(all(t in pt.all for t in terms) for pt in retriever.terms.values()):
+        return ""
+    return m.group(1)
+
+
 def _topic(question: str) -> str:
     ws = [w for w in re.findall(r"[\w.\-]+", question) if w.lower() not in STOPWORDS]
     topic = " ".join(ws[:8]).strip() or "that"
@@ -326,6 +360,10 @@ def compose(
     previous = lost_subject(question, history, retrieval, retriever)
     if previous:
         return refusal(question, retrieval, support, about=previous)
+    fixed = retriever.speller.fix(question)  # "how many GET reqs" asks for requests
+    plain = without_asides(question)  # "what is EC2 in simple terms?" asks what EC2 is
+    if undefined_subject(retriever.speller.fix(plain), history, retrieval, retriever):
+        return refusal(question, retrieval, support)
     overview = table_overview(question, retrieval, retriever.passages.values())
     if overview is not None:
         return overview
@@ -335,8 +373,6 @@ def compose(
     # "difference between X and Y" is closest to whatever sounds like a difference, not to what each side is;
     # nor for a quantity: "how many read replicas" is closest to every sentence about read replicas, and the
     # one with the number ("up to 5 copies") lost its place.
-    fixed = retriever.speller.fix(question)  # "how many GET reqs" asks for requests
-    plain = without_asides(question)  # "what is EC2 in simple terms?" asks what EC2 is
     quantity = asks_for_number(fixed)
     closeness = None
     if units and not COMPARE_CUES.search(question) and not quantity and retriever.units_embedded:
