@@ -82,6 +82,17 @@ def test_short_bullet_head_is_not_an_answer_sentence_of_its_own(tutor):
     assert all(len(s.split()) > 4 for s in sentences), sentences
 
 
+@pytest.mark.parametrize("question, expected", [
+    ("what is identity federation in IAM?", "Active Directory"),  # not a bare "Identity Federation [1]."
+    ("how does multifactor authentication work in IAM?", "Multiple independent authentication mechanisms"),
+])
+def test_a_short_item_is_answered_with_what_is_nested_under_it(tutor, question, expected):
+    ans = tutor.ask(question)
+    assert not ans.refused and expected in ans.answer, ans.answer
+    sentence = next(s for s in ans.answer.split("].") if expected in s)  # one sentence, one citation
+    assert sentence.count("[") == 1
+
+
 def test_comparison_describes_each_side_in_its_own_words(tutor):
     # Each side gets its own sentence, from its own passage, saying what it is: not a unit of one side
     # that merely mentions the other ("can have read replicas that have Multi-AZ").

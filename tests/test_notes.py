@@ -80,3 +80,17 @@ def test_caption_found_past_a_picture_between_bullet_and_table():
     far = text.replace("![edge](https://example.com/e.png)\n", "\n")
     row = next(p for p in parse_notes("x.md", far).passages if p.kind == "table_row")
     assert row.section[0] != "CloudFront (CDN)"
+
+
+def test_sentences_do_not_break_after_eg_or_ie():
+    from tutor.text import sentences
+
+    assert sentences("It improves reads (E.g. Always querying the top 10). It is fast.") == [
+        "It improves reads (E.g. Always querying the top 10).", "It is fast."]
+    assert len(sentences("Pick one, i.e. Redis. Or not.")) == 2
+
+
+def test_nested_bullets_keep_their_depth_under_the_passage_head():
+    iam = next(p for p in _passages() if p.title == "What does IAM give you?")
+    depth = dict(zip(iam.items, iam.item_depth))
+    assert depth["Identity Federation"] == 1 and depth["Active Directory, Facebook, Linkedin and etc"] == 2

@@ -81,6 +81,7 @@ def _to_metadata(p: Passage, file_hash: str, n: int) -> dict:
         "title": p.title,
         "fields": json.dumps(p.fields, ensure_ascii=False),
         "items": json.dumps(p.items, ensure_ascii=False),
+        "item_depth": json.dumps(p.item_depth),
         "content_hash": p.content_hash,
         "file_hash": file_hash,
         "n_passages": n,
@@ -98,6 +99,7 @@ def _from_record(text: str, m: dict) -> Passage:
         fields=tuple(tuple(f) for f in json.loads(m.get("fields") or "[]")),
         title=m.get("title", ""),
         items=tuple(json.loads(m.get("items") or "[]")),
+        item_depth=tuple(json.loads(m.get("item_depth") or "[]")),
     )
 
 

@@ -20,7 +20,7 @@ from .types import ParsedFile, Passage
 MAX_BULLET_LINES = 14
 MAX_BULLET_WORDS = 160
 # Bump when passages would come out differently: indexes built by an older parser are re-read.
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 _IMAGE_LINE = re.compile(r"^\s*!\[[^\]]*\]\([^)]*\)\s*$")
 CAPTION_MAX_WORDS = 8  # a longer line above a table is prose, not the table's caption
 
@@ -204,10 +204,13 @@ class _Item:
     def end(self) -> int:
         return max([self.head_end] + [c.end for c in self.children])
 
-    def all_text(self, depth: int = 0) -> list[str]:
-        out = [self.text]
+    def all_text(self) -> list[str]:
+        return [t for t, _ in self.all_with_depth()]
+
+    def all_with_depth(self, depth: int = 0) -> list[tuple[str, int]]:
+        out = [(self.text, depth)]
         for c in self.children:
-            out += c.all_text(depth + 1)
+            out += c.all_with_depth(depth + 1)
         return out
 
 
@@ -269,8 +272,10 @@ def _bullet_passages(file: str, item: _Item, path: tuple[str, ...], skip: set[in
         head = item.text.rstrip(",;")
         body = head + ("" if not item.children else (": " if not head.endswith((":", "?", ".")) else " "))
         body += "; ".join(t for t in texts[1:] if t)
-        items = tuple(t for t in texts[1:] if t)
-        return [Passage(file, item.line, item.end, path, "bullet", clean(body), title=item.text, items=items)]
+        nested = [(t, d) for t, d in item.all_with_depth()[1:] if t]
+        items, depth = tuple(t for t, _ in nested), tuple(d for _, d in nested)
+        return [Passage(file, item.line, item.end, path, "bullet", clean(body), title=item.text, items=items,
+                        item_depth=depth if any(d > 1 for d in depth) else ())]
     out = []
     # A short head ("What is X-Ray?", "Amazon RDS") names its children's section and says nothing
     # on its own (as a passage it would win every search for its name); a long one is a passage.

@@ -63,5 +63,5 @@ def content_terms(text: str) -> list[str]:
 
 def sentences(text: str) -> list[str]:
     """Split prose into sentences without breaking '3.5', 'e.g.' or 'node.js'."""
-    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(\"'])", text.strip())
+    parts = re.split(r"(?<=[.!?])(?<![eE]\.g\.)(?<![iI]\.e\.)\s+(?=[A-Z(\"'])", text.strip())
     return [p.strip() for p in parts if p.strip()]

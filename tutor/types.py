@@ -23,6 +23,8 @@ class Passage:
     fields: tuple[tuple[str, str], ...] = ()
     title: str = ""  # the row key ("Spot") or the bullet head ("What is EBS?")
     items: tuple[str, ...] = ()  # list items (bullet children, list items inside a cell)
+    # a bullet's items' nesting under its head: 1 for a child, 2 for a grandchild… (empty: all children, or unknown)
+    item_depth: tuple[int, ...] = ()
 
     @property
     def section_path(self) -> str:

@@ -62,6 +62,28 @@ def _join_dangling(items: tuple[str, ...]) -> list[str]:
     return out
 
 
+def _nest(items: tuple[str, ...], depth: tuple[int, ...]) -> list[str]:
+    """A short item with what is nested under it: "Identity Federation" over "Active Directory, Facebook, Linkedin" is
+    one item, "Identity Federation (Active Directory, Facebook, Linkedin and etc)", not a bare name and an orphan list.
+    A longer item says something on its own and keeps its children apart (so does one that stops on a colon or a
+    preposition: _join_dangling completes it)."""
+    if len(depth) != len(items):
+        return list(items)
+    out: list[str] = []
+    i = 0
+    while i < len(items):
+        j = i + 1
+        while j < len(items) and depth[j] > depth[i]:
+            j += 1
+        head, kids = items[i].strip(), [k.strip() for k in items[i + 1:j]]
+        if not kids or _DANGLING.search(head) or nwords(head) > SHORT_ITEM_WORDS:
+            out += [head, *kids]
+        else:
+            out.append(f"{head.rstrip(' :;,')} ({'; '.join(kids)})")
+        i = j
+    return out
+
+
 def _sentences(text: str) -> list[str]:
     out: list[str] = []
     for s in sentences(text):
@@ -104,7 +126,7 @@ def units_of(p: Passage, rank: int = 0) -> list[Unit]:
             add(p.text)
     elif p.kind == "bullet" and p.items:
         head = p.title.rstrip(":,")
-        items = _join_dangling(p.items)
+        items = _join_dangling(tuple(_nest(p.items, p.item_depth)))
         short = all(nwords(it) <= SHORT_ITEM_WORDS for it in items)
         if short:
             add(", ".join(items), head)
