@@ -84,6 +84,15 @@ def test_the_other_one_is_another_row_of_the_table_the_previous_question_named(t
     assert r.results[0].passage.title == "Redis", r.results[0].passage.section_path
 
 
+def test_and_x_after_a_question_about_its_sibling_row_asks_the_same_of_x_alone(tutor):
+    # the passage naming both engines ("engines: Memcached, Redis") must not win over the Redis row
+    r = tutor.retrieve("and when redis?", ["when should i pick memcached in elasticache?"])
+    assert r.results[0].passage.title == "Redis", r.results[0].passage.section_path
+    # pointing back ("those") keeps the previous subject: read replicas, not the Multi-AZ rows
+    r = tutor.retrieve("can those have multi-AZ as well?", ["what are RDS read replicas for?"])
+    assert "Read Replica" in r.results[0].passage.section_path, r.results[0].passage.section_path
+
+
 def test_another_item_of_a_list_is_looked_for_in_the_same_list(tutor):
     r = tutor.retrieve("apart from EC2 instances, what else can it point my domain at? any other targets?",
                        ["what is Route 53 for?"])

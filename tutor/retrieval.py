@@ -34,6 +34,11 @@ _FOLLOWUP = re.compile(
 # Pronouns that stand for the previous question's subject; "which of those …" picks from what was listed instead.
 SUBJECT_PRONOUN = re.compile(r"\b(it|its|it's|they|their)\b", re.I)
 
+# "and when redis?", "what about memcached?": the previous question asked again of something else, which is named, not
+# pointed back at ("can those have multi-AZ?" is still about those)
+_SWITCH = re.compile(r"^\s*(?:and|what about|how about|what of)\b", re.I)
+_POINTS_BACK = re.compile(r"\b(?:it|its|it's|they|them|their|those|these|that|this|same)\b", re.I)
+
 # A follow-up that asks for something other than what was just answered
 _ANOTHER = re.compile(r"\b(other|another|besides|else)\b", re.I)
 
@@ -172,6 +177,8 @@ class Retriever:
     acronym_map: AcronymMap
     vectors: VectorCache  # the question's vector, shared by one ask's retrieval and composition
     unit_vecs: dict[str, np.ndarray]  # passage id → its units' vectors (one row per unit, float32)
+    # a table row's title term → the tables (section paths) with a row so titled; built at first need
+    _row_tables: dict[str, set[tuple[str, ...]]] | None = None
 
     def closest_unit(self, pid: str, qv: np.ndarray, fallback: float) -> float:
         """Cosine of the passage's closest sentence or item to the question; `fallback` (the passage's own
@@ -237,8 +244,15 @@ class Retriever:
         k = k or self.settings.top_k
         # Ranking reads an acronym as itself (the passages carry theirs); the answer is composed and
         # its support judged with the spelled-out words, which is what the notes' sentences say.
-        results = self.ranked(query, query_weights(question, history))
         followup = is_followup(question, history)
+        weights = query_weights(question, history)
+        if followup and _SWITCH.search(question) and not _POINTS_BACK.search(question):
+            dropped = self._switched_subject(question, history[-1])
+            if dropped:
+                weights = {t: w for t, w in weights.items() if t not in dropped}
+                kept = " ".join(w for w in history[-1].split() if not set(content_terms(w)) & dropped)
+                query = f"{question} {kept}"
+        results = self.ranked(query, weights)
         if followup and SUBJECT_PRONOUN.search(question) and len(content_terms(question)) > 2:
             # (with two words or fewer, "how is it priced?", a best passage without the subject is a sign the
             # notes do not cover it: the composer refuses, see answer.lost_subject)
@@ -255,6 +269,23 @@ class Retriever:
         results = results[:k]
         spelled = self.acronym_map.expand(query)
         return Retrieval(spelled, results, self.support(self.acronym_map.expand(question), spelled, results))
+
+    def _switched_subject(self, question: str, previous: str) -> set[str]:
+        """"and when redis?" after "when should I pick memcached?": the follow-up keeps the previous question's aspect
+        ("when … pick") but changes its subject to a sibling row of the same table, so the previous subject's name is
+        no longer a query word (else the passage naming both, "engines: Memcached, Redis", wins). Returns its terms."""
+        if self._row_tables is None:
+            tables: dict[str, set[tuple[str, ...]]] = {}
+            for p in self.passages.values():
+                if p.kind == "table_row":
+                    for t in content_terms(p.title):
+                        tables.setdefault(t, set()).add(p.section[:-1])
+            self._row_tables = tables
+        own = set(content_terms(question))
+        named = set().union(*(self._row_tables.get(t, set()) for t in own))
+        if not named:
+            return set()
+        return {t for t in content_terms(previous) if t not in own and self._row_tables.get(t, set()) & named}
 
     def _row_named(self, prev: list[ScoredPassage], question: str) -> Passage | None:
         """The table row the previous question was about: the first of its best passages that is a row whose key
