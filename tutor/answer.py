@@ -305,7 +305,7 @@ def undefined_subject(question: str, history: list[str], retrieval: Retrieval, r
     if not DEFINE_CUES.search(question) or asks_for_number(question) or is_followup(question, history):
         return ""  # in a follow-up, "what is it used for?" is about the previous question's subject
     m = _DEFINED.search(question)
-    terms = [t for t in content_terms(retriever.acronym_map.expand(m.group(1)))] if m else []
+    terms = content_terms(retriever.acronym_map.expand(m.group(1))) if m else []
     if not terms or len(terms) > 4 or set(terms) & _NOT_A_NAME:
         return ""
     terms = [t for t in terms if t not in {"aw", "amazon"}]
