@@ -82,6 +82,10 @@ def test_the_other_one_is_another_row_of_the_table_the_previous_question_named(t
     assert r.results[0].passage.title == "Memcached", r.results[0].passage.section_path
     r = tutor.retrieve("and the other one?", ["what is Memcached good for in ElastiCache?"])
     assert r.results[0].passage.title == "Redis", r.results[0].passage.section_path
+    # the scores follow the new order, and so does the answer, which the composer weighs by them
+    assert all(a.score >= b.score for a, b in zip(r.results, r.results[1:]))
+    ans = tutor.ask("and when would I pick the other engine instead?", ["what does Redis give me in ElastiCache?"])
+    assert any(c.passage.title == "Memcached" for c in ans.citations), ans.answer
 
 
 def test_and_x_after_a_question_about_its_sibling_row_asks_the_same_of_x_alone(tutor):

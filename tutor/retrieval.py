@@ -253,6 +253,7 @@ class Retriever:
                 kept = " ".join(w for w in history[-1].split() if not set(content_terms(w)) & dropped)
                 query = f"{question} {kept}"
         results = self.ranked(query, weights)
+        ranked_ids = [r.passage.id for r in results]
         if followup and SUBJECT_PRONOUN.search(question) and len(content_terms(question)) > 2:
             # (with two words or fewer, "how is it priced?", a best passage without the subject is a sign the
             # notes do not cover it: the composer refuses, see answer.lost_subject)
@@ -266,6 +267,10 @@ class Retriever:
             if row is not None:
                 results = [r for r in results if r.passage.id != row.id] + [r for r in results if r.passage.id == row.id]
                 results = _sibling_first(results, row)
+        if [r.passage.id for r in results] != ranked_ids:
+            # the scores follow the new order (the composer weighs each passage's units by its score)
+            for r, score in zip(results, sorted((r.score for r in results), reverse=True)):
+                r.score = score
         results = results[:k]
         spelled = self.acronym_map.expand(query)
         return Retrieval(spelled, results, self.support(self.acronym_map.expand(question), spelled, results))
