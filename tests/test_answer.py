@@ -93,6 +93,15 @@ def test_a_short_item_is_answered_with_what_is_nested_under_it(tutor, question, 
     assert sentence.count("[") == 1
 
 
+def test_asking_the_notes_own_question_gets_the_list_under_it_in_order(tutor):
+    ans = tutor.ask("what does IAM give me?")  # the notes' bullet: "What does IAM give you?"
+    assert ans.answer.index("Centralized control") < ans.answer.index("Shared Access") < ans.answer.index("Identity Federation")
+    assert len(ans.citations) == 1 and ans.citations[0].passage.start == 3
+    # a question that only shares the subject with such a head is answered as before
+    ans = tutor.ask("can elasticache hold the results of expensive calculations, or is it only for db query results?")
+    assert "computationally intensive" in ans.answer
+
+
 def test_comparison_describes_each_side_in_its_own_words(tutor):
     # Each side gets its own sentence, from its own passage, saying what it is: not a unit of one side
     # that merely mentions the other ("can have read replicas that have Multi-AZ").

@@ -111,7 +111,7 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
                      others[0] if others else None)
         if other is not None and other.score >= 0.3 * best.score:
             return _select_sides(units, best.passage, other.passage, max_units, max_words)
-    if LIST_REQUEST.search(question) and best.passage.items and best.named >= 0.5:
+    if (LIST_REQUEST.search(question) or _asks_its_head(question, best.passage)) and best.passage.items and best.named >= 0.5:
         # "list the main features": the list the best unit belongs to, in the notes' order, as far as it fits,
         # when the question names what that list is about (its head)
         own = [u for u in units if u.passage.id == best.passage.id]
@@ -135,6 +135,14 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
         chosen.append(u)
         used += nwords(u.text)
     return _in_notes_order(chosen, units)
+
+
+def _asks_its_head(question: str, p: Passage) -> bool:
+    """"what does IAM give me?" against the bullet "What does IAM give you?": the learner asks the notes' own
+    question, whose answer is the list under it (in the notes' order), not its three most word-alike items."""
+    head = set(content_terms(p.title)) if p.kind == "bullet" and p.title.rstrip().endswith("?") else set()
+    asked = set(content_terms(question))
+    return bool(head) and head <= asked and len(asked - head) <= 1  # its own question, give or take a word
 
 
 def _sides_inside(units: list[Unit], passage: Passage, asked: set[str]) -> list[Unit]:
