@@ -230,6 +230,12 @@ def test_asked_for_the_kinds_of_something_the_answer_is_the_whole_table(tutor):
     assert {c.passage.title for c in ans.citations} == {"R4", "X1"}
 
 
+def test_asked_for_the_terms_of_a_glossary_table_the_answer_is_every_term(tutor):
+    ans = tutor.ask("list the cloudfront key terms")
+    assert [c.passage.title for c in ans.citations] == ["Edge location", "Origin", "Distribution",
+                                                         "Real time messaging protocol (RTMP)"]
+
+
 def test_a_table_of_two_ways_is_listed_in_full(tutor):
     ans = tutor.ask("in what ways can I use Lambda?")
     assert "in response to events" in ans.answer and "HTTP requests" in ans.answer
