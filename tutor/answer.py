@@ -112,8 +112,8 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
         if other is not None and other.score >= 0.3 * best.score:
             return _select_sides(units, best.passage, other.passage, max_units, max_words)
     if (LIST_REQUEST.search(question) or _asks_its_head(question, best.passage)) and best.passage.items and best.named >= 0.5:
-        # "list the main features": the list the best unit belongs to, in the notes' order, as far as it fits,
-        # when the question names what that list is about (its head)
+        # "list the main features" (or the list's own question, "what does IAM give me?"): the list the best unit
+        # belongs to, in the notes' order, as far as it fits, when the question names what that list is about
         own = [u for u in units if u.passage.id == best.passage.id]
         if len(own) >= 3:
             picked, used = [], 0

@@ -19,7 +19,7 @@ KINDS_CUE = re.compile(r"\b(kinds|types|classes|families|tiers|engines|options|s
 _FILLER = set(content_terms(
     "kind kinds type types class classes family families tier tiers engine engines option options sort sorts flavor "
     "flavour different various available exist there choose choice pick offer offers provide provides have has get "
-    "use can buy aws amazon main all list name list tell way ways key term terms terminology"))
+    "use can buy aws amazon main all list name tell way ways key term terms terminology"))
 LINE_WORDS = 12  # a row's line: its key, and its first sentence when that is this short …
 TOTAL_WORDS = 60  # … or, with few rows, when all of them fit in this many words
 
