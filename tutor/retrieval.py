@@ -309,10 +309,7 @@ class Retriever:
         if not before or not results:
             return results
         key = max(before, key=self.bm25.idf)
-        if key in self.terms[results[0].passage.id].all:
-            return results
-        hit = next((r for r in results[:within] if key in self.terms[r.passage.id].all), None)
-        return results if hit is None else [hit] + [r for r in results if r is not hit]
+        return _first_within(results, lambda r: key in self.terms[r.passage.id].all, within)
 
     def ranked(self, query: str, weights: dict[str, float] | None = None) -> list[ScoredPassage]:
         cands = self.candidates(query, weights)
@@ -341,12 +338,17 @@ class Retriever:
         return support_score(support_features(self, question, query, results))
 
 
+def _first_within(results: list[ScoredPassage], wanted, within: int) -> list[ScoredPassage]:
+    """The best of the first `within` results that is `wanted` goes first (the order is kept otherwise)."""
+    hit = next((r for r in results[:within] if wanted(r)), None)
+    return results if hit is None else [hit] + [r for r in results if r is not hit]
+
+
 def _sibling_first(results: list[ScoredPassage], row: Passage, within: int = 5) -> list[ScoredPassage]:
     """"and when would I pick the other engine instead?" after a question answered by the Redis row: the other
     one is another row of the same table (Memcached), so the best such row within `within` goes first."""
     table = row.section[:-1]
-    hit = next((r for r in results[:within] if r.passage.kind == "table_row" and r.passage.section[:-1] == table), None)
-    return results if hit is None else [hit] + [r for r in results if r is not hit]
+    return _first_within(results, lambda r: r.passage.kind == "table_row" and r.passage.section[:-1] == table, within)
 
 
 _NUMBER_WITH_UNIT = re.compile(r"^\d+[a-z]{0,3}$")  # '230ms', '504s': a number, not a name
