@@ -58,6 +58,17 @@ def test_odd_questions_get_a_safe_reply(tutor, q):
     assert "<script>" not in ans.answer
 
 
+@pytest.mark.parametrize("q, history", [
+    ("what is " + "direct connect " * 700, []),  # the "what is X?" check on a 10,000-character subject
+    ("what is ?!?...", []),
+    ("and " + "redis " * 2000 + "?", ["when should i pick memcached in elasticache?"]),  # the sibling-row follow-up
+    ("and the other one <script>x</script>?", ["what does Redis give me in ElastiCache?"]),
+])
+def test_huge_or_odd_input_through_the_new_question_rules_gets_a_safe_reply(tutor, q, history):
+    ans = tutor.ask(q, history)
+    assert isinstance(ans.answer, str) and ans.answer and "<script>" not in ans.answer
+
+
 def test_empty_question_is_a_clear_error(tutor):
     with pytest.raises(QuestionError, match="empty"):
         tutor.ask("   ")
