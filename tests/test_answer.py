@@ -170,6 +170,14 @@ def test_a_follow_up_about_it_is_not_answered_with_another_things_facts(tutor):
     assert not ans.refused and "Route53" in ans.answer.replace("Route 53", "Route53"), ans.answer
 
 
+def test_a_short_follow_up_on_what_was_just_answered_is_answered(tutor):
+    # "it" is the cheapest EBS volume, whose question was itself a follow-up on the volume types: the subject is
+    # carried back two questions, and "boot" is in the volumes just answered, so the few words are no reason to refuse
+    history = ["what are the EBS volume types?", "which one is the cheapest?"]
+    ans = tutor.ask("can I boot from it?", history)
+    assert not ans.refused and "boot volume" in ans.answer, ans.answer
+
+
 def test_asked_to_list_a_list_the_answer_is_the_whole_list_in_order(tutor):
     ans = tutor.ask("what does IAM actually give me? list the main features")
     assert ans.answer.index("Centralized control") < ans.answer.index("Granular Permissions") < ans.answer.index(

@@ -97,6 +97,20 @@ def test_and_x_after_a_question_about_its_sibling_row_asks_the_same_of_x_alone(t
     assert "Read Replica" in r.results[0].passage.section_path, r.results[0].passage.section_path
 
 
+def test_the_same_thing_in_another_place_is_not_asking_for_another_thing(tutor):
+    # "another region" is where, not which: read replicas are still the subject (the notes: "a read replica in a
+    # second region"), not Multi-AZ set apart as "the other one"
+    r = tutor.retrieve("can they be in another region?", ["how many read replicas can I have for mysql?"])
+    assert "Read Replica" in r.results[0].passage.section_path, r.results[0].passage.section_path
+    ans = tutor.ask("can they be in another region?", ["how many read replicas can I have for mysql?"])
+    assert not ans.refused and "second region" in ans.answer, ans.answer
+    from tutor.retrieval import asks_another
+
+    assert asks_another("is there another memory optimized family?")
+    assert asks_another("and what about for the other engine?")
+    assert not asks_another("can I copy it to another bucket?")
+
+
 def test_another_item_of_a_list_is_looked_for_in_the_same_list(tutor):
     r = tutor.retrieve("apart from EC2 instances, what else can it point my domain at? any other targets?",
                        ["what is Route 53 for?"])

@@ -15,7 +15,7 @@ from . import phrases
 from .calibration import refuse_threshold
 from .config import AnswerSettings
 from .overview import table_overview
-from .retrieval import LIST_REQUEST, SUBJECT_PRONOUN, is_followup
+from .retrieval import LIST_REQUEST, SUBJECT_PRONOUN, is_followup, shape_query
 from .spelling import without_asides
 from .text import STOPWORDS, content_terms, sentences
 from .types import Answer, Citation, Passage, Retrieval, ScoredPassage
@@ -289,10 +289,32 @@ def lost_subject(question: str, history: list[str], retrieval: Retrieval, retrie
         return ""
     if len(content_terms(question)) > 2:  # "which of those is Amazon's DNS service?" names what it asks about
         return ""
-    before = set(content_terms(retriever.acronym_map.expand(retriever.speller.fix(history[-1]))))
+    # the previous question as it was asked: itself a follow-up ("which one is the cheapest?"), it carries its own
+    # previous question's subject (the EBS volume types)
+    previous = shape_query(retriever.speller.fix(history[-1]), [retriever.speller.fix(h) for h in history[:-1]])
+    before = set(content_terms(retriever.acronym_map.expand(previous)))
     before &= retriever.bm25.vocab.keys()
     lost = bool(before) and not before & retriever.terms[retrieval.results[0].passage.id].all
     return history[-1] if lost else ""
+
+
+# Words a follow-up uses to point, not to ask: "is there another one besides that?"
+_POINTING = {"anoth", "one", "besid", "els", "other"}
+
+
+def continues_covered(question: str, history: list[str], retrieval: Retrieval, retriever, threshold: float) -> bool:
+    """"can I boot from it?" after a covered question about the cheapest EBS volume: a follow-up has few words of its
+    own, so its support score is low. It is covered when it stays with what was just answered (its best passage is
+    among the previous question's best five) and that passage holds every word it asks with."""
+    history = [h for h in history if h and h.strip()]
+    if not history or not retrieval.results or not is_followup(question, history):
+        return False
+    own = set(content_terms(retriever.acronym_map.expand(retriever.speller.fix(question)))) - _POINTING
+    top = retrieval.results[0].passage
+    if not own or not own <= retriever.terms[top.id].all:
+        return False
+    prev = retriever.retrieve(history[-1], history[:-1])
+    return prev.support >= threshold and top.id in {r.passage.id for r in prev.results[:5]}
 
 
 # The thing a "what is X?" question asks about: X, up to a clause word or punctuation ("what is aws direct connect
@@ -363,7 +385,8 @@ def compose(
     support = retrieval.support
     if META.match(question):
         return Answer(question, phrases.META_REPLY, False, 0.0, [], retrieval.results)
-    if support < threshold or not retrieval.results:
+    if not retrieval.results or (support < threshold and not continues_covered(question, history, retrieval, retriever,
+                                                                                  threshold)):
         return refusal(question, retrieval, support)
     previous = lost_subject(question, history, retrieval, retriever)
     if previous:

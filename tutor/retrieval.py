@@ -39,8 +39,14 @@ SUBJECT_PRONOUN = re.compile(r"\b(it|its|it's|they|their)\b", re.I)
 _SWITCH = re.compile(r"^\s*(?:and|what about|how about|what of)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(?:it|its|it's|they|them|their|those|these|that|this|same)\b", re.I)
 
-# A follow-up that asks for something other than what was just answered
+# A follow-up that asks for something other than what was just answered; "can they be in another region?" asks
+# about the same thing somewhere else, so "other" after a preposition of place or direction does not count
 _ANOTHER = re.compile(r"\b(other|another|besides|else)\b", re.I)
+_ELSEWHERE = re.compile(r"\b(?:in|into|to|from|across|between|on)\s+(?:an?\s+|the\s+)?(?:other|another)\b", re.I)
+
+
+def asks_another(question: str) -> bool:
+    return bool(_ANOTHER.search(_ELSEWHERE.sub(" ", question)))
 
 
 def rrf_fuse(rankings: list[list[str]], weights: list[float] | None = None, k: int = 60) -> dict[str, float]:
@@ -258,7 +264,7 @@ class Retriever:
             # (with two words or fewer, "how is it priced?", a best passage without the subject is a sign the
             # notes do not cover it: the composer refuses, see answer.lost_subject)
             results = self._keep_subject(results, history[-1])
-        if followup and _ANOTHER.search(question):
+        if followup and asks_another(question):
             # "any other memory optimized family besides that one?": not the row the last question was answered
             # from. Only a table row is one thing; in a list ("besides EC2 instances what else can it map to?")
             # the other one is another item of the same passage.
