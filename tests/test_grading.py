@@ -76,6 +76,17 @@ def test_wrong_number_is_incorrect(grader):
     assert any("5" in c and "35" in c for c in g.contradictions)
 
 
+def test_a_bare_number_answers_a_number_question(grader):
+    # "what number fills the blank": the learner types just the number, with or without a thousands separator
+    q = 'In your notes on Provisioned IOPS SSD (IO1), what number fills the blank in "Use if you need more than ___ IOPS"?'
+    for answer in ["10,000", "10000", "10,000 IOPS"]:
+        g = grader.grade(q, "10,000 IOPS", answer, key_points=["10,000 IOPS"])
+        assert g.verdict == "correct", (answer, g)
+    g = grader.grade(q, "10,000 IOPS", "20,000", key_points=["10,000 IOPS"])
+    assert g.verdict == "incorrect" and not g.matched, g  # a wrong number is not "You got: 10,000 IOPS"
+    assert any("20000" in c and "10000" in c for c in g.contradictions), g
+
+
 def test_a_digit_inside_a_name_is_not_a_number_to_contradict(grader):
     ref = "Amazon S3 gives developers secure, durable object storage"
     g = grader.grade("What does S3 provide?", ref, "object storage where files can be up to 5TB")

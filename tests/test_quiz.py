@@ -123,6 +123,9 @@ def test_numbers_from_the_notes_become_questions(bank):
     assert any("35 days" in r for r in refs)
     assert any(r.startswith("5 copies") for r in refs)
     assert any("3500" in r for r in refs)
+    # "10,000" is one number, one blank (not "more than ___,___ IOPS")
+    io1 = [it for it in bank if it.qtype == "number" and it.reference.startswith("10,000")]
+    assert io1 and all("___,___" not in it.question and "more than ___ IOPS" in it.question for it in io1), io1
 
 
 def test_list_membership_questions(bank):

@@ -218,6 +218,7 @@ class Grader:
             idx = [i for i in _content_idx(kp) if stem(kp.mwords[i]) not in qstems] or _content_idx(kp)
             cov = coverage(kp, a, idx)
             ok = len(cov) > 0 and float(cov.mean()) >= 0.72 and float((cov >= 0.6).mean()) >= 0.5
+            ok = ok and numbers(text) <= numbers(a.text)  # "20,000" is not the key point "10,000 IOPS"
             (matched if ok else missing).append(text)
         return matched, missing
 

@@ -118,6 +118,8 @@ def fuzzy_equal(a: str, b: str) -> bool:
 
 
 def numbers(text: str) -> set[str]:
+    text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)  # "10,000" is 10000, not 10 and 000
+    text = re.sub(r"(?<![\w.])(\d+)\s?[kK]\b", lambda m: m.group(1) + "000", text)  # "10k" is 10000 too
     return {n.rstrip("0").rstrip(".") if "." in n else n for n in _NUM.findall(text)}
 
 
@@ -133,7 +135,7 @@ def looks_english(text: str) -> bool:
     """False only on clear signs: mostly non-Latin letters, or many foreign and no English function words."""
     letters = [c for c in text if c.isalpha()]
     if not letters:
-        return False
+        return any(c.isdigit() for c in text)  # "10,000" answers "what number fills the blank" in any language
     if sum(c.isascii() for c in letters) / len(letters) < 0.6:
         return False
     ws = words(text)

@@ -54,7 +54,9 @@ FILL_SKIP = {"many", "much", "now", "well", "etc", "even", "however", "always", 
              "various", "new", "way", "lot", "lots", "like", "need", "want", "make", "makes"}
 MAX_LIST_ITEM_WORDS = 8
 
-_NUM_RE = re.compile(r"(?<![A-Za-z0-9_./\-])(\d+(?:\.\d+)?)(%|[KMGT]i?B\b|ms\b|TB\b)?(?![\d.]?\d)(?![A-Za-z0-9])")
+# "10,000" is one number (a thousands separator), not "10" and "000"
+_NUM_RE = re.compile(r"(?<![A-Za-z0-9_./\-])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(%|[KMGT]i?B\b|ms\b|TB\b)?(?![\d.]?\d)"
+                     r"(?![A-Za-z0-9])")
 _MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december", "in", "since", "year"}
 
@@ -210,7 +212,7 @@ def _is_name_or_year(s: str, m: re.Match) -> bool:
     before = s[:m.start()].split()
     if len(before) == 1 and before[0][:1].isupper() and not m.group(2):
         return True  # "Route 53 ...": a name standing as the subject, not a quantity
-    n = float(m.group(1))
+    n = float(m.group(1).replace(",", ""))
     return 1900 <= n <= 2099 and "." not in m.group(1) and bool(before) and before[-1].lower() in _MONTHS
 
 
