@@ -128,6 +128,13 @@ def test_numbers_from_the_notes_become_questions(bank):
     assert io1 and all("___,___" not in it.question and "more than ___ IOPS" in it.question for it in io1), io1
 
 
+def test_a_key_point_is_the_main_clause_not_the_scene_setting_one(bank):
+    kps = {kp for it in bank for kp in it.key_points}
+    assert "encrypting an existing DB instance is not supported" in kps
+    assert "AWS will first choose the most recent daily backup" in kps
+    assert not {"At the present time", "When you do a recovery"} & kps
+
+
 def test_list_membership_questions(bank):
     langs = next(it for it in bank if it.qtype == "list" and "languages" in it.question)
     assert langs.key_points == ["Java", "Go", "Node.js", "Python", "Ruby", ".Net"]

@@ -95,14 +95,20 @@ def _nwords(text: str) -> int:
     return len(text.split())
 
 
+# A clause that only sets the scene for the main one ("When you do a recovery, AWS will first choose …")
+_INTRO = re.compile(r"(?:if|when|whenever|once|after|before|although|while|because|since|unless|at the present time"
+                    r"|in the event)\b", re.I)
+
+
 def _first_clause(text: str, max_words: int = MAX_KEY_POINT_WORDS) -> str:
     text = _clean(text).rstrip(".")
     if _nwords(text) <= max_words:
         return text
-    for head in re.split(r",\s|\s\(|\s-\s|\.\s", text):
-        if _nwords(head) >= 3:
-            return " ".join(head.split()[:max_words])
-    return " ".join(text.split()[:max_words])
+    heads = [h for h in re.split(r",\s|\s\(|\s-\s|\.\s", text) if _nwords(h) >= 3]
+    if heads and _INTRO.match(heads[0]):
+        # "At the present time, encrypting an existing DB instance is not supported": the point is the main clause
+        heads = [h for h in heads[1:] if _nwords(h) >= 4 and not re.match(r"(?:or|and)\b", h, re.I)] or heads
+    return " ".join((heads[0] if heads else text).split()[:max_words])
 
 
 def key_points(text: str, parts: tuple[str, ...] | list[str] = (), limit: int = MAX_KEY_POINTS) -> list[str]:
