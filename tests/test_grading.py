@@ -1,6 +1,8 @@
 """The grader with the real MiniLM and the shipped model: what a learner would notice."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tutor.grading import (
@@ -100,6 +102,18 @@ def test_sibling_row_is_incorrect_and_named(grader, answer, named):
     assert g.verdict == "incorrect", g
     assert g.contradictions and named in g.contradictions[0] and "Spot" in g.contradictions[0]
     assert named in g.feedback
+
+
+def test_an_answer_that_only_reads_like_another_row_is_not_quoted_as_saying_it(grader):
+    # "CPU" shares no word with any row; MiniLM puts it nearest the GPU row. The feedback may say so, but must not
+    # claim the learner wrote "Graphics Intensive"
+    rows = ["Compute Optimized", "Memory Optimized", "Graphics Intensive", "Graphics / General Purpose GPU"]
+    g = grader.grade("What is the speciality of C5?", rows[0], "CPU", siblings=rows[1:])
+    for c in g.contradictions:
+        said = re.match(r'"([^"]+)" where the notes say', c)
+        assert said is None or said.group(1).lower() in "cpu", c
+    g = grader.grade("What is the speciality of C5?", rows[0], "memory optimized", siblings=rows[1:])
+    assert g.verdict == "incorrect" and '"Memory Optimized" where the notes say "Compute Optimized"' in g.feedback, g
 
 
 def test_sibling_reference_swapped_in_is_incorrect(grader):

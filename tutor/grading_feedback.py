@@ -19,6 +19,8 @@ GRADE_MATCHED = "You got: {items}."
 GRADE_MISSING = "Missing: {items}."
 GRADE_CONTRADICTS = "This contradicts your notes: {items}."
 GRADE_SIBLING = '"{said}" where the notes say "{expected}"'
+# the answer shares no word with another entry but reads like it: say so, without putting its words in the learner's mouth
+GRADE_SIBLING_LIKE = 'it reads like "{other}" (another entry), where the notes say "{expected}"'
 GRADE_NEGATION = "you negate what the notes state ({phrase})"
 GRADE_NUMBER = "{said} where the notes say {expected}"
 GRADE_EMPTY = "No answer given."
@@ -88,9 +90,13 @@ def sibling_contradictions(q: Encoded, r: Encoded, a: Encoded, sibs: list[Encode
         named = len(hits) > hits_ref
         closer = sim > sim_ref + 0.05 and hits_ref == 0
         if named or closer:
+            expected = _name(r.text, d_ref)
+            if not hits:
+                out.append((sim, GRADE_SIBLING_LIKE.format(other=_name(s.text, d_sib), expected=expected)))
+                continue
             long = len(s.text.split()) > 4 and not _head(s.text)
-            said = _surface(a.text, hits) if long and hits else _name(s.text, d_sib)
-            out.append((sim, GRADE_SIBLING.format(said=said, expected=_name(r.text, d_ref))))
+            said = _surface(a.text, hits) if long else _name(s.text, d_sib)
+            out.append((sim, GRADE_SIBLING.format(said=said, expected=expected)))
     return [m for _, m in sorted(out, reverse=True)[:1]]
 
 
