@@ -179,6 +179,14 @@ def test_a_short_follow_up_on_what_was_just_answered_is_answered(tutor):
     assert not ans.refused and "boot volume" in ans.answer, ans.answer
 
 
+def test_a_sentence_that_opens_on_its_verb_is_given_its_subject(tutor):
+    # the notes' "Is a service that collects data about requests …" sits under "What is X-Ray?"; read in an answer
+    # comparing X-Ray with Step Functions, it must say which one it is
+    ans = tutor.ask("step functions vs x-ray, whats the diff")
+    assert "X-Ray: is a service that collects data" in ans.answer, ans.answer
+    assert tutor.ask("what is lambda?").answer.startswith("Lambda: is a compute service"), ans.answer
+
+
 def test_asked_to_list_a_list_the_answer_is_the_whole_list_in_order(tutor):
     ans = tutor.ask("what does IAM actually give me? list the main features")
     assert ans.answer.index("Centralized control") < ans.answer.index("Granular Permissions") < ans.answer.index(

@@ -198,6 +198,26 @@ def _trim(text: str, max_words: int) -> str:
     return " ".join(ws[:max_words]).rstrip(",;:") + " …"
 
 
+# A sentence of the notes that opens on its verb ("Is a compute service where you can upload your code") leaves its
+# subject to the heading above it; the answer names it ("Lambda: is a compute service …"), since the learner reads the
+# sentence away from that heading.
+_VERB_FIRST = re.compile(r"(?:Is|Are|Allows?|Provides?|Can|Enables?|Helps?|Designed|Supports?|Integrates?|Lets?|Gives?|"
+                         r"Makes?|Runs?|Creates?|Offers?|Stores?)\b")
+_ASKS_OF = re.compile(r"^what (?:is|are|does|do|can) (?:an? |the )?(.+?)(?: give you| do)?\?$", re.I)
+_STATES_OF = re.compile(r"^(.{2,40}?) (?:is|are) ")
+
+
+def _subject(p: Passage) -> str:
+    """What a passage is about, from its head ("What does IAM give you?" → IAM; "Route 53 (buy domain name) is
+    Amazon's DNS service" → Route 53), else from the heading it sits under ("What is X-Ray?" → X-Ray)."""
+    m = _ASKS_OF.match(p.title.strip()) or _STATES_OF.match(p.title.strip())
+    if m is None and p.section:
+        m = _ASKS_OF.match(p.section[-1].strip())
+        if m is None and not p.section[-1].strip().endswith("?"):
+            return p.section[-1].strip()
+    return re.sub(r"\s*\([^()]*\)", "", m.group(1)).strip() if m else ""
+
+
 def _render(chosen: list[Unit], max_words: int) -> tuple[str, list[Citation]]:
     cites: dict[str, Citation] = {}
     parts = []
@@ -216,6 +236,9 @@ def _render(chosen: list[Unit], max_words: int) -> tuple[str, list[Citation]]:
             c = cites[run[0].passage.id] = Citation(len(cites) + 1, run[0].passage)
         if len(run) == 1:
             body = _trim(run[0].text, max_words).rstrip(".")
+            subject = _subject(run[0].passage) if not run[0].context and _VERB_FIRST.match(body) else ""
+            if subject:
+                body = f"{subject}: {body[0].lower()}{body[1:]}"
         else:
             body = f"{run[0].context}: " + "; ".join(
                 _trim(u.text[len(u.context) + 2:], max_words).rstrip(".") for u in run)
