@@ -97,6 +97,12 @@ def test_and_x_after_a_question_about_its_sibling_row_asks_the_same_of_x_alone(t
     assert "Read Replica" in r.results[0].passage.section_path, r.results[0].passage.section_path
 
 
+def test_which_one_picks_from_what_was_just_discussed(tutor):
+    # "which one helps performance?" after Multi-AZ and read replicas: not S3's performance tips
+    r = tutor.retrieve("which one helps performance?", ["what is multi-az?", "and read replicas?"])
+    assert "Read Replica" in r.results[0].passage.section_path, r.results[0].passage.section_path
+
+
 def test_the_same_thing_in_another_place_is_not_asking_for_another_thing(tutor):
     # "another region" is where, not which: read replicas are still the subject (the notes: "a read replica in a
     # second region"), not Multi-AZ set apart as "the other one"

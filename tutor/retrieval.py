@@ -25,7 +25,7 @@ DenseSearch = Callable[[list[float], int], list[tuple[str, float]]]
 # A follow-up leans on the conversation: a pronoun, "what about", or too few words of its own.
 _FOLLOWUP = re.compile(
     r"^\s*(and|what about|how about|what of|also|then|so)\b|\b(it|its|it's|they|them|their|those|these|that one|this one|"
-    r"the (former|latter|other|second|first)|same|(that|this) \w+|(besides|other than|apart from|except) (that|this|one))\b"
+    r"the (former|latter|other|second|first)|same|(that|this) \w+|which (one|ones)|(besides|other than|apart from|except) (that|this|one))\b"
     r"|\b(that|this)\W*$",
     re.I,
 )
