@@ -82,6 +82,16 @@ def test_practice_question_with_options(tutor):
     assert ans.choice == ["B"] and ans.citations
 
 
+def test_options_pasted_on_one_line_are_options(tutor):
+    stem, opts = split_options("Which TWO are true about read replicas? A) They are for disaster recovery "
+                               "B) They use asynchronous replication C) You can have up to 5 D) They are only for Oracle")
+    assert stem == "Which TWO are true about read replicas?" and opts["C"] == "You can have up to 5", opts
+    assert tutor.ask(stem, [], opts).choice == ["B", "C"]
+    # a lone letter in a question is not an option list
+    assert split_options("In Route 53 what is an A. record?")[1] is None
+    assert split_options("what is plan A) and how does it work?")[1] is None
+
+
 def test_comparison_draws_on_both_sides(tutor):
     ans = tutor.ask("on demand vs reserved instances - what's the difference?")
     titles = {c.passage.title for c in ans.citations}

@@ -51,7 +51,28 @@ def split_options(text: str) -> tuple[str, dict[str, str] | None]:
             stem.append(line)
     if len(options) >= 2:
         return "\n".join(stem).strip(), options
-    return text, None
+    return _inline_options(text) or (text, None)
+
+
+# Options pasted on one line: "Which TWO are true? A) … B) … C) …" (capitals, consecutive from A)
+_INLINE_OPTION = re.compile(r"(?:^|(?<=\s))\(?([A-H])[.)]\s+")
+
+
+def _inline_options(text: str) -> tuple[str, dict[str, str]] | None:
+    marks = list(_INLINE_OPTION.finditer(text))
+    first = next((i for i, m in enumerate(marks) if m.group(1) == "A"), None)
+    if first is None:
+        return None
+    run = [marks[first]]
+    for m in marks[first + 1:]:
+        if ord(m.group(1)) == ord(run[-1].group(1)) + 1:
+            run.append(m)
+    stem = text[:run[0].start()].strip()
+    if len(run) < 2 or not stem:
+        return None
+    ends = [m.start() for m in run[1:]] + [len(text)]
+    options = {m.group(1): text[m.end():end].strip() for m, end in zip(run, ends)}
+    return (stem, options) if all(options.values()) else None
 
 
 # ---------------------------------------------------------------- units
