@@ -53,7 +53,8 @@ def test_table_row_units_keep_the_row_key_as_title():
 def _assert_grounded(ans):
     """Every quoted reason is the notes' own words from the passage it cites."""
     by_n = {c.n: c.passage for c in ans.citations}
-    for quote, n in re.findall(r"— (.+?) \[(\d+)\]", ans.answer):
+    quotes = re.findall(r"— (.+?) \[(\d+)\]", ans.answer) + re.findall(r'in your notes, "(.+?)" \[(\d+)\]', ans.answer)
+    for quote, n in quotes:
         p = by_n[int(n)]
         body = quote.rstrip(" …").split(": ", 1)[-1]
         assert body in p.text, (quote, p.text)
@@ -84,6 +85,18 @@ def test_choose_two_returns_two_cited_letters(tutor):
     assert ans.choice == ["A", "C"] and ans.citations
     _assert_grounded(ans)
     assert "D (Placement groups) is not in your notes" in ans.answer
+
+
+def test_an_option_that_does_not_fit_is_shown_with_what_the_notes_say_of_it(tutor):
+    ans = _ask(tutor, "Which option lets you bid on spare capacity?",
+               {"A": "Reserved", "B": "Spot", "C": "Dedicated Hosts", "D": "On Demand"})
+    assert ans.choice == ["B"]
+    # On Demand's own row, not the Dedicated Hosts row that mentions "purchased On-Demand"
+    m = re.search(r'D \(On Demand\) is, in your notes, "([^"]+)" \[(\d+)\]', ans.answer)
+    assert m and m.group(1).startswith("On Demand:"), ans.answer
+    cited = next(c.passage for c in ans.citations if c.n == int(m.group(2)))
+    assert cited.title == "On Demand", cited.section_path
+    _assert_grounded(ans)
 
 
 def test_without_the_embedding_model_lexical_evidence_still_answers(tutor):

@@ -27,6 +27,7 @@ _NEGATIVE = re.compile(r"\b(which|what)\b[^.?!]*\b(not|except|least|false|incorr
 
 LEXICAL_SHARE = 0.3  # of relevance: the rest is the embedding similarity
 MENTIONED = 0.5  # an option whose best unit names less than this share of it is "not in your notes"
+OTHER_QUOTE_WORDS = 16  # what the notes say of an option that does not fit: a short quote
 
 
 def how_many(question: str) -> int:
@@ -58,19 +59,22 @@ def unit_scores(evidence: dict[str, OptionEvidence], dense: bool) -> dict[str, n
 
 
 def score_options(question: str, options: dict[str, str], retrieval: Retrieval, retriever, encode=None):
-    """(scores, best unit per option, how much of each option the notes name, units)."""
+    """(scores, best unit per option, how much of each option the notes name, the best unit whose row key or bullet
+    head names the option: what the notes say of it rather than where they merely mention it)."""
     units, evidence, dense = gather(question, options, retrieval, retriever, encode)
     per_unit = unit_scores(evidence, dense)
-    scores, best, named = {}, {}, {}
+    scores, best, named, about = {}, {}, {}, {}
     for L in options:
         s = per_unit[L]
         if s.size:
             i = int(np.argmax(s))
             scores[L], best[L] = float(s[i]), units[i]
             named[L] = float(evidence[L].rows[:, C["o_lex"]].max())
+            own = np.where(evidence[L].rows[:, C["oh_lex"]] >= MENTIONED, s, -1.0)
+            about[L] = units[int(np.argmax(own))] if own.max() >= 0 else None
         else:
-            scores[L], best[L], named[L] = 0.0, None, 0.0
-    return scores, best, named
+            scores[L], best[L], named[L], about[L] = 0.0, None, 0.0, None
+    return scores, best, named, about
 
 
 def _quote(u: Unit, option: str, question: str, max_words: int = 40) -> str:
@@ -90,7 +94,7 @@ def _quote(u: Unit, option: str, question: str, max_words: int = 40) -> str:
 
 
 def answer_choice(question: str, options: dict[str, str], retrieval: Retrieval, retriever, encode=None) -> Answer:
-    scores, best, named = score_options(question, options, retrieval, retriever, encode)
+    scores, best, named, about = score_options(question, options, retrieval, retriever, encode)
     k = max(1, min(how_many(question), len(options) - 1 if len(options) > 1 else 1))
     negative = is_negative(question)
     # ties broken by the order the options were given in
@@ -123,12 +127,17 @@ def answer_choice(question: str, options: dict[str, str], retrieval: Retrieval, 
         text = phrases.CHOICE_NEGATIVE.format(letters=", ".join(chosen), reason="; ".join(reasons))
     else:
         text = phrases.CHOICE_SUPPORTED.format(letters=", ".join(chosen), reason="; ".join(reasons))
-        others = [
-            phrases.CHOICE_OTHER_REASON.format(
-                letter=L, option=options[L].rstrip("."),
-                why=phrases.CHOICE_WHY_UNKNOWN if named[L] < MENTIONED else phrases.CHOICE_WHY_WEAK)
-            for L in sorted(options) if L not in chosen
-        ]
+        def why(L: str) -> str:
+            if named[L] < MENTIONED:
+                return phrases.CHOICE_WHY_UNKNOWN
+            u = about[L]
+            if u is None:  # the notes mention it only under other things
+                return phrases.CHOICE_WHY_WEAK
+            # what the notes say of it, so the learner sees why it is not the answer
+            return phrases.CHOICE_WHY_NOTES.format(quote=_quote(u, options[L], question, OTHER_QUOTE_WORDS), n=cite(u))
+
+        others = [phrases.CHOICE_OTHER_REASON.format(letter=L, option=options[L].rstrip("."), why=why(L))
+                  for L in sorted(options) if L not in chosen]
         if others:
             text += " " + phrases.CHOICE_OTHERS.format(reasons="; ".join(others))
     rest = [scores[L] for L in ranked[k:]]
