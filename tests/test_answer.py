@@ -155,6 +155,12 @@ def test_a_number_the_notes_do_not_give_is_refused_not_guessed(tutor):
     assert ans.refused, ans.answer
     ans = tutor.ask("how many read replicas can one RDS database have?")
     assert not ans.refused and "5" in ans.answer, ans.answer
+    # "the price of" asks for an amount: the M5 row says what M5 is for, not what it costs
+    assert asks_for_number("What is the price of an m5.large instance?")
+    assert not asks_for_number("what is the pricing model of spot?")
+    assert tutor.ask("What is the price of an m5.large instance?").refused
+    ans = tutor.ask("what is the price of lambda requests?")
+    assert not ans.refused and "$0.2" in ans.answer, ans.answer
 
 
 def test_a_number_about_something_else_is_not_an_answer(tutor):

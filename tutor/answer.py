@@ -275,7 +275,7 @@ _ASKS_NUMBER = re.compile(
     r"(?:^|[.?!;,]\s*|\b(?:and|so|roughly|approximately|about|exactly|ok)\s+)how (?:many|much|long|big|large|often|fast)\b"
     r"|\bhow (?:many|much|long|often)(?: \w+)? (?:does|do|did|is|are|can|could|will|would|should)\b"
     r"|\bwhat(?:'s|s| is| are)? (?:the )?(?:max|maximum|min|minimum|default|largest|smallest|biggest|highest|lowest"
-    r"|most|least|fewest)\b|\bwhat (?:percent|percentage|%)",
+    r"|most|least|fewest)\b|\bwhat (?:percent|percentage|%)|\bwhat(?:'s|s| is| are)? (?:the )?(?:price|cost|fee)s? (?:of|for)\b",
     re.I,
 )
 # What the quantity is of: "how many read replicas", "the maximum execution timeout for …" → the words up to
