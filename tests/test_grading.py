@@ -89,6 +89,29 @@ def test_a_bare_number_answers_a_number_question(grader):
     assert any("20000" in c and "10000" in c for c in g.contradictions), g
 
 
+def test_a_key_point_said_the_other_way_round_is_a_contradiction_not_a_point_made(grader):
+    st1 = "Big data; Data warehouses; Log processing; Cannot be a boot volume"
+    kps = ["Big data", "Data warehouses", "Log processing", "Cannot be a boot volume"]
+    g = grader.grade("What is Throughput Optimized HDD (ST1)?", st1, "can be a boot volume", key_points=kps)
+    assert g.verdict == "incorrect" and "Cannot be a boot volume" not in g.matched, g
+    assert any("negate" in c for c in g.contradictions), g
+    # the same words with the notes' polarity, after a clause that has none, are credited point by point
+    g = grader.grade("What is Throughput Optimized HDD (ST1)?", st1, "big data and data warehouses, cannot be a boot volume",
+                     key_points=kps)
+    assert {"Big data", "Data warehouses", "Cannot be a boot volume"} <= set(g.matched) and not g.contradictions, g
+    g = grader.grade("What is Cold HDD (SC1)?", "Lowest cost storage for infrequently accessed workloads",
+                     "storage for frequently accessed data")
+    assert g.verdict == "incorrect", g  # "frequently" where the notes say "infrequently"
+
+
+@pytest.mark.parametrize("answer", ["ALB", "alb"])
+def test_a_name_written_short_is_the_name(grader, answer):
+    g = grader.grade("Which load balancer is best suited for HTTP and HTTPS traffic?", "Application Load Balancer", answer)
+    assert g.verdict == "correct", g
+    for ref, short in [("General Purpose SSD (GP2)", "gp2"), ("Magnetic (Standard)", "magnetic"), ("Reserved Instances", "RIs")]:
+        assert grader.grade("Which one?", ref, short).verdict == "correct", (ref, short)
+
+
 def test_a_digit_inside_a_name_is_not_a_number_to_contradict(grader):
     ref = "Amazon S3 gives developers secure, durable object storage"
     g = grader.grade("What does S3 provide?", ref, "object storage where files can be up to 5TB")

@@ -160,6 +160,11 @@ def test_mcq_distractors_are_sibling_rows_and_the_answer_is_the_items_own(passag
     assert len(set(letters)) >= 3  # the right answer is not always in the same place
 
 
+def test_choice_options_read_whole(bank):
+    # no option with a blank in it ("End ___"): a row whose description names the row is left out instead
+    assert all("___" not in o for it in bank if it.options for o in it.options.values())
+
+
 def test_bank_is_deterministic(passages, bank):
     again = build_bank(list(reversed(passages)))
     assert [it.id for it in again] == [it.id for it in bank]

@@ -11,7 +11,7 @@ from tutor import session as S
 from tutor.progress import ProgressStore
 from tutor.quiz import answer_terms, terms
 from tutor.quiz_cli import AFTER, PROMPT, run_quiz
-from tutor.session import QuizSession, hints_for
+from tutor.session import _TEMPLATE_TERMS, QuizSession, hints_for
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +39,30 @@ def test_no_hint_contains_the_answers_key_terms_over_the_whole_bank(bank):
     for item in bank:
         hints = hints_for(item)
         assert len(hints) == 3
-        banned = answer_terms(item)
+        # the hints' own wording ("what sets … apart") is not the answer even when a key term shares a word with it
+        banned = answer_terms(item) - _TEMPLATE_TERMS
         for h in hints:
             assert not (terms(h) & banned), (item.question, item.reference, h)
+        assert "___" not in hints[0].split('"')[-1], hints[0]  # the hint's own sentence is never blanked
         assert hints[0].startswith(S.HINT_TOPIC.split("{")[0])
         assert not re.search(r"\babout what (what|which|how|does|do|can)\b", hints[0], re.I), hints[0]  # reads as English
         assert hints[2].startswith(S.HINT_CLOZE.split("{")[0])
+
+
+def test_an_elimination_hint_leaves_at_least_two_candidates(bank):
+    # "It is not B." on a two- or three-option question, or every other row named, would give the answer away
+    n = 0
+    for item in bank:
+        guide = hints_for(item)[1]
+        if not guide.startswith("It is not"):
+            continue
+        n += 1
+        if item.kind == "mcq":
+            out = re.findall(r"\b([A-H])\b", guide.split(".")[0])
+            assert len(item.options) - len(out) >= 2 and not set(out) & set(item.answer_letters), (item.options, guide)
+        else:
+            assert len(item.sibling_names) + 1 - guide.count(",") - guide.count(" or ") - 1 >= 2, guide
+    assert n > 20
 
 
 def test_hints_come_in_order_then_the_reveal_with_citation(tutor, store, bank):
@@ -106,6 +124,11 @@ def test_mcq_takes_letters_and_hints_eliminate(tutor, store, bank):
     right = item.answer_letters[0]
     wrong = next(L for L in item.options if L != right)
     assert s.answer("what?").message.startswith("Type the letter")
+    from tutor.session import _letters
+
+    assert _letters("Spot", {"A": "Reserved", "B": "Spot", "C": "On Demand"}) == ["B"]  # the option's own text
+    assert _letters("on demand", {"A": "Reserved", "B": "Spot", "C": "On Demand"}) == ["C"]
+    assert _letters("spot instances", {"A": "Reserved", "B": "Spot"}) == []  # not an option: ask for the letter
     t = s.answer(wrong.lower())
     assert t.grade.verdict == "incorrect" and t.hint and not t.finished_item
     t = s.hint()

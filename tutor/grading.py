@@ -167,6 +167,8 @@ class Grader:
         p = 1.0 / (1.0 + np.exp(-z))
         if f["char_cos"] >= 0.9 and f["lex_recall"] >= 0.9 and not f["neg_mismatch"] and not f["num_missing"]:
             p = max(p, 0.97)  # the reference itself, or a near copy of it
+        elif " ".join(words(a.text)) in name_aliases(r.text):
+            p = max(p, 0.97)  # a name written short: "ALB", "gp2", "Magnetic" for "Magnetic (Standard)"
         return p, f
 
     def cross_logit(self, question: str, reference: str, answer: str) -> float:
@@ -195,8 +197,10 @@ class Grader:
         q, r, a = encs[:3]
         kps, sibs = encs[3:3 + len(kp_texts)], encs[3 + len(kp_texts):]
         p, f = self.probability(q, r, a)
-        matched, missing = self._key_points(q, a, kp_texts, kps)
+        matched, missing, flipped = self._key_points(q, a, kp_texts, kps)
         contra = sibling_contradictions(q, r, a, sibs) + other_contradictions(q, r, a, f)
+        if flipped and not contra:  # "can be a boot volume" against "Cannot be a boot volume"
+            contra = [GRADE_NEGATION.format(phrase=f'"{flipped[0]}"')]
         if contra:
             verdict, p = "incorrect", min(p, self.t_partial * 0.5)
         elif p >= self.t_correct:
@@ -213,14 +217,62 @@ class Grader:
 
     def _key_points(self, q: Encoded, a: Encoded, kp_texts: list[str], kps: list[Encoded]):
         qstems = {stem(w) for w in q.mwords}
-        matched, missing = [], []
+        a_words = set(a.words)
+        matched, missing, flipped = [], [], []
         for text, kp in zip(kp_texts, kps):
             idx = [i for i in _content_idx(kp) if stem(kp.mwords[i]) not in qstems] or _content_idx(kp)
             cov = coverage(kp, a, idx)
             ok = len(cov) > 0 and float(cov.mean()) >= 0.72 and float((cov >= 0.6).mean()) >= 0.5
             ok = ok and numbers(text) <= numbers(a.text)  # "20,000" is not the key point "10,000 IOPS"
-            (matched if ok else missing).append(text)
-        return matched, missing
+            # nor is "can be a boot volume" the point "Cannot be a boot volume", or "frequently" "infrequently": the
+            # point is made the other way round, which contradicts the notes
+            copied = " ".join(kp.words) in " ".join(a.words)
+            negated = not copied and _negated_at(kp, idx) != _negated_at(a, _matching(kp, a, idx))
+            # an opposite word is plain enough that half the point's words suffice, itself counted as met
+            # ("storage for frequently accessed data" against "… storage for infrequently accessed workloads")
+            swapped = [ANTONYMS.get(kp.mwords[i]) in a_words and kp.mwords[i] not in a_words for i in idx]
+            met = (cov >= 0.6) | np.array(swapped, dtype=bool) if len(cov) else cov >= 0.6
+            opposite = not copied and any(swapped) and float(met.mean()) >= 0.5
+            turned = negated or opposite
+            if (ok and negated) or opposite:
+                flipped.append(text)
+            (matched if ok and not turned else missing).append(text)
+        return matched, missing, flipped
+
+
+def name_aliases(reference: str) -> set[str]:
+    """Short ways to write a name of up to six words: without its parenthesis ("Magnetic"), the parenthesis alone
+    ("GP2", "Standard"), its initials ("ALB" for "Application Load Balancer", "RIs" for "Reserved Instances")."""
+    if not 1 <= len(reference.split()) <= 6:
+        return set()
+    bare = re.sub(r"\s*\([^()]*\)", "", reference)
+    out = {" ".join(words(bare))} | {" ".join(words(x)) for x in re.findall(r"\(([^()]*)\)", reference)}
+    ws = words(bare)
+    if len(ws) >= 2 and all(w.isalpha() for w in ws):
+        out |= {"".join(w[0] for w in ws), "".join(w[0] for w in ws) + "s"}
+    return {x for x in out if x}
+
+
+def _matching(ref: Encoded, ans: Encoded, ref_idx: list[int]) -> list[int]:
+    """Where in the answer the reference words are met: each one's closest answer word (cosine ≥ 0.6)."""
+    a_idx = _content_idx(ans)
+    if not ref_idx or not a_idx:
+        return []
+    sims = ref.wvecs[ref_idx] @ ans.wvecs[a_idx].T
+    return sorted({a_idx[int(j)] for j, row in zip(sims.argmax(axis=1), sims) if row.max() >= 0.6})
+
+
+def _negated_at(e: Encoded, positions: list[int]) -> bool:
+    """A negator just before (within three words of) the first of these words, in the same clause: "cannot be a boot
+    volume" negates "boot"; "big data, cannot be a boot volume" does not negate "big data"."""
+    if not positions:
+        return False
+    start = positions[0]
+    before = list(e.mwords[max(0, start - 3):start])
+    marks = [i for i, w in enumerate(before) if not w.isalnum()]  # a clause or sentence mark ends the reach
+    if marks:
+        before = before[marks[-1] + 1:]
+    return any(w in NEGATORS or w == "t" for w in before)
 
 
 def derive_key_points(reference: str) -> list[str]:

@@ -32,6 +32,7 @@ ANTONYMS = {
     "series": "parallel", "cheaper": "expensive", "faster": "slower", "before": "after", "always": "never",
     "complete": "incomplete", "on": "off", "public": "private", "synchronous": "asynchronous",
     "stateful": "stateless", "vertical": "horizontal", "push": "pop", "first": "last", "ascending": "descending",
+    "enabled": "disabled", "lowest": "highest", "frequently": "infrequently", "frequent": "infrequent",
 }
 ANTONYMS.update({v: k for k, v in list(ANTONYMS.items())})
 ABBREVIATIONS = {"w/": "with", "w/o": "without", "b/c": "because", "&": "and", "approx": "approximately",

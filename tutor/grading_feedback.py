@@ -60,11 +60,13 @@ def _head(text: str) -> str | None:
 
 
 def _name(text: str, distinct: set[str]) -> str:
+    """A short, real phrase for a reference or row: itself when short, its head, else its opening words (not its
+    distinctive words strung together, which read as word salad: "create assign AWS")."""
     if len(text.split()) <= 4:
         return text
     if _head(text):
         return _head(text)
-    return _surface(text, distinct) or " ".join(text.split()[:6]) + "…"
+    return " ".join(text.split()[:6]).rstrip(",;:.") + "…"
 
 
 def sibling_contradictions(q: Encoded, r: Encoded, a: Encoded, sibs: list[Encoded]) -> list[str]:
@@ -87,7 +89,8 @@ def sibling_contradictions(q: Encoded, r: Encoded, a: Encoded, sibs: list[Encode
         d_sib = _content_stems(s.words, qstems | _content_stems(r.words))
         hits = d_sib & astems
         sim = 0.5 * float(a.sent @ s.sent) + 0.5 * _overlap(a, s, qstems)
-        named = len(hits) > hits_ref
+        # one shared word ("data") does not make an answer another row's description; one names a short row
+        named = len(hits) > hits_ref and (len(hits) >= 2 or len(s.text.split()) <= 4)
         closer = sim > sim_ref + 0.05 and hits_ref == 0
         if named or closer:
             expected = _name(r.text, d_ref)
@@ -95,8 +98,10 @@ def sibling_contradictions(q: Encoded, r: Encoded, a: Encoded, sibs: list[Encode
                 out.append((sim, GRADE_SIBLING_LIKE.format(other=_name(s.text, d_sib), expected=expected)))
                 continue
             long = len(s.text.split()) > 4 and not _head(s.text)
-            said = _surface(a.text, hits) if long else _name(s.text, d_sib)
-            out.append((sim, GRADE_SIBLING.format(said=said, expected=expected)))
+            if long:  # the learner's words that come from the other row, against what the notes say here
+                out.append((sim, GRADE_SIBLING_LIKE.format(other=_name(s.text, d_sib), expected=expected)))
+                continue
+            out.append((sim, GRADE_SIBLING.format(said=_name(s.text, d_sib), expected=expected)))
     return [m for _, m in sorted(out, reverse=True)[:1]]
 
 

@@ -174,7 +174,9 @@ def _term_mcq(rows: list[Passage], i: int, context: str) -> list[list[QuizItem]]
     for j in [i] + _nearest(rows, i)[: MAX_OPTIONS - 1]:
         v = _field(rows[j], label)
         if v:
-            clues[j] = _clue(v, [it for it in rows[j].items if it in v], rows[j].fields[0][1])
+            clue = _clue(v, [it for it in rows[j].items if it in v], rows[j].fields[0][1])
+            if BLANK not in clue:  # an option with its row's name blanked ("End ___") reads broken and gives it away
+                clues[j] = clue
     if i not in clues or len(clues) < 2 or len(set(clues.values())) < len(clues):
         return []
     own = clues.pop(i)

@@ -40,7 +40,7 @@ CONCEPT_DEFAULT = "what your notes say there"
 CONCEPT_QUESTION = 'how your notes answer "{subject}?"'
 _QUESTION_SUBJECT = re.compile(r"^(?:what|which|how|why|when|where|who|does|do|is|are|can|should)\b", re.I)
 HINT_OTHER_FIELD = 'Which one has the {label} "{value}"?'
-HINT_ELIMINATE = "It is not {names}. Which one is left?"
+HINT_ELIMINATE = "It is not {names}. Which of the others is it?"
 HINT_ELIMINATE_MCQ = "It is not {letters}."
 HINT_CONTRAST = 'How does it differ from {name}, where your notes say "{clue}"?'
 HINT_POINTS = 'Your notes make {n} point{s} here; the first one has {k} words and starts with "{start}". How does it go on?'
@@ -111,14 +111,19 @@ def hint_guide(item: QuizItem) -> str:
     p = item.citation.passage
     kps = item.key_points or [item.reference]
     if item.kind == "mcq" and item.options and item.answer_letters:
-        wrong = [L for L in item.options if L not in item.answer_letters][:2]
-        return HINT_ELIMINATE_MCQ.format(letters=" or ".join(wrong))
+        # rule out at most half of the wrong options, never down to the answer alone
+        wrong = [L for L in item.options if L not in item.answer_letters]
+        k = min(2, (len(item.options) - len(item.answer_letters)) // 2)
+        if k >= 1:
+            return HINT_ELIMINATE_MCQ.format(letters=" or ".join(wrong[:k]))
     if item.qtype == "which":
         shown = item.question
         for label, value in _row_fields(p):
             if label and value.split(";")[0] not in shown and _short(value.split(";")[0]) not in shown:
                 return HINT_OTHER_FIELD.format(label=label.lower(), value=value.split(";")[0].strip())
-        return HINT_ELIMINATE.format(names=_or(item.sibling_names[:4]))
+        k = min(4, len(item.sibling_names) // 2)  # the same: at least two entries stay in play
+        if k >= 1:
+            return HINT_ELIMINATE.format(names=_or(item.sibling_names[:k]))
     if item.qtype in ("term", "field") and item.siblings and item.sibling_names:
         banned = answer_terms(item)
         for name, sib in zip(item.sibling_names, item.siblings):
@@ -156,9 +161,16 @@ def hint_cloze(item: QuizItem) -> str:
     return HINT_CLOZE.format(cloze=cloze(text, banned))
 
 
+# The hints' own wording is never blanked ("what sets Group apart" stays readable when "set" is a key term).
+_TEMPLATE_TERMS = frozenset(t for text in [HINT_TOPIC, *CONCEPTS.values(), CONCEPT_DEFAULT, CONCEPT_QUESTION, HINT_OTHER_FIELD,
+                                           HINT_ELIMINATE, HINT_CONTRAST, HINT_POINTS, HINT_LIST, HINT_NUMBER, HINT_FILL,
+                                           HINT_ACRONYM, HINT_CLOZE]
+                            for t in terms(re.sub(r"\{\w+\}", " ", text)))
+
+
 def hints_for(item: QuizItem) -> list[str]:
-    """The three hints in order, each scrubbed of the answer's key terms."""
-    banned = answer_terms(item)
+    """The three hints in order, each scrubbed of the answer's key terms (not of the hints' own wording)."""
+    banned = answer_terms(item) - _TEMPLATE_TERMS
     return [scrub(h, banned) for h in (hint_topic(item), hint_guide(item), hint_cloze(item))]
 
 
@@ -331,8 +343,10 @@ TRUNCATED_MARK = "characters of the answer were graded"
 
 
 def _letters(text: str, options: dict[str, str]) -> list[str]:
-    """'b', 'B)', 'a, c' → ['B'] / ['A', 'C']; anything else → []."""
+    """'b', 'B)', 'a, c' → ['B'] / ['A', 'C']; an option's own text ('Spot', 'f1') → its letter; anything else → []."""
     toks = re.findall(r"[A-Za-z]+", text or "")
-    if not toks or any(len(t) != 1 or t.upper() not in options for t in toks):
-        return []
-    return sorted({t.upper() for t in toks})
+    if toks and all(len(t) == 1 and t.upper() in options for t in toks):
+        return sorted({t.upper() for t in toks})
+    said = " ".join(re.findall(r"\w+", (text or "").lower()))
+    same = [L for L, o in options.items() if said and " ".join(re.findall(r"\w+", o.lower())) == said]
+    return same if len(same) == 1 else []
