@@ -160,6 +160,15 @@ def test_mcq_distractors_are_sibling_rows_and_the_answer_is_the_items_own(passag
     assert len(set(letters)) >= 3  # the right answer is not always in the same place
 
 
+def test_a_fill_in_blanks_a_term_worth_recalling(bank):
+    fills = {it.reference for it in bank if it.qtype == "fill"}
+    # common English ("either", "order", "number") and the notes' own misspellings ("pratice", "guidlines") are not
+    # blanked; the technical word next to them is
+    assert not any(set(r.lower().split(", ")) & {"either", "order", "page", "soon", "number", "pratice", "guidlines"}
+                   for r in fills), fills
+    assert "Automatic, manual" in fills and "configure, CORS" in fills
+
+
 def test_choice_options_read_whole(bank):
     # no option with a blank in it ("End ___"): a row whose description names the row is left out instead
     assert all("___" not in o for it in bank if it.options for o in it.options.values())

@@ -40,7 +40,7 @@ from .quiz_items import (
     terms,
 )
 from .quiz_tables import _row_fields
-from .text import STOPWORDS
+from .text import STOPWORDS, english_zipf
 from .types import Passage, QuizItem
 
 # English verbs a notes line often starts with when its subject is the heading above it.
@@ -50,6 +50,8 @@ LEAD_VERBS = {"allows": "allow", "allow": "allow", "enables": "enable", "lets": 
               "manages": "manage", "creates": "create", "improves": "improve", "handles": "handle"}
 UNITS = {"day", "days", "hour", "hours", "minute", "minutes", "second", "seconds", "week", "weeks", "month",
          "months", "year", "years", "times", "percent", "copies", "gb", "tb", "mb", "kb", "gib", "ms", "iops"}
+# Words this common in English are no key term to recall ("either", "order", "number", "ensure"): not blanked.
+FILLER_ZIPF = 5.0
 FILL_SKIP = {"many", "much", "now", "well", "etc", "even", "however", "always", "never", "often", "several",
              "various", "new", "way", "lot", "lots", "like", "need", "want", "make", "makes"}
 MAX_LIST_ITEM_WORDS = 8
@@ -123,7 +125,8 @@ def _fill(p: Passage, sentence: str, df: Counter) -> QuizItem | None:
     toks = [m for m in _WORD_RE.finditer(s) if len(m.group(0)) >= 3 and not m.group(0).isdigit() and m.start() > 0
             and m.group(0).lower() not in STOPWORDS | FILL_SKIP and terms(m.group(0))
             and not terms(m.group(0)) & known and not m.group(0).lower().endswith("ly")
-            and s[m.start() - 1] not in "/-" and s[m.end():m.end() + 1] not in ("/", "-")]
+            and s[m.start() - 1] not in "/-" and s[m.end():m.end() + 1] not in ("/", "-")
+            and english_zipf(m.group(0).lower()) < FILLER_ZIPF]
     seen = Counter(t for m in _WORD_RE.finditer(s) for t in terms(m.group(0)))
     toks = [m for m in toks if all(seen[t] == 1 for t in terms(m.group(0)))]  # the line must not give it away
     if not toks:
@@ -133,7 +136,10 @@ def _fill(p: Passage, sentence: str, df: Counter) -> QuizItem | None:
     def salience(m: re.Match) -> tuple:
         w = m.group(0)
         technical = any(c.isupper() or c.isdigit() for c in w) or "-" in w
-        return (min(df[t] for t in terms(w)) > 2, not technical, -len(w), m.start())
+        # rare in the notes, technical, then a word of ordinary English rarity: "replication", not a misspelling
+        # of the notes' ("pratice guidlines", Zipf < 2) nor filler (excluded above)
+        usual = 2.0 <= english_zipf(w.lower()) < FILLER_ZIPF
+        return (min(df[t] for t in terms(w)) > 2, not technical, not usual, -len(w), m.start())
 
     chosen: list[re.Match] = []
     for m in sorted(toks, key=salience):
