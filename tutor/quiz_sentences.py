@@ -117,6 +117,12 @@ def _definition(p: Passage, sentence: str, subject: str) -> QuizItem | None:
     return None
 
 
+def _misspelt(word: str) -> bool:
+    """A plain lower-case word English hardly knows is most likely the notes' typo ("guidlines"): no blank for it, a
+    learner would have to reproduce the typo."""
+    return word.islower() and word.isalpha() and english_zipf(word) < 1.8
+
+
 def _fill(p: Passage, sentence: str, df: Counter) -> QuizItem | None:
     s = _clean(sentence).rstrip(".")
     if _nwords(s) < 6 or _URL.search(s):
@@ -126,7 +132,7 @@ def _fill(p: Passage, sentence: str, df: Counter) -> QuizItem | None:
             and m.group(0).lower() not in STOPWORDS | FILL_SKIP and terms(m.group(0))
             and not terms(m.group(0)) & known and not m.group(0).lower().endswith("ly")
             and s[m.start() - 1] not in "/-" and s[m.end():m.end() + 1] not in ("/", "-")
-            and english_zipf(m.group(0).lower()) < FILLER_ZIPF]
+            and english_zipf(m.group(0).lower()) < FILLER_ZIPF and not _misspelt(m.group(0))]
     seen = Counter(t for m in _WORD_RE.finditer(s) for t in terms(m.group(0)))
     toks = [m for m in toks if all(seen[t] == 1 for t in terms(m.group(0)))]  # the line must not give it away
     if not toks:
