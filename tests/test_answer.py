@@ -269,6 +269,13 @@ def test_asked_for_the_kinds_of_something_the_answer_is_the_whole_table(tutor):
     for sent, n in re.findall(r"(.+?)\s*\[(\d+)\]\.?", ans.answer):  # each line is its own row's words
         p = ans.citations[int(n) - 1].passage
         assert set(content_terms(sent)) <= set(content_terms(p.text + " " + p.section_path)), sent
+    # every row says something: a long first sentence is cut ("On Demand: Perfect for users that want …"), not
+    # dropped down to a bare "On Demand"
+    ans = tutor.ask("what are the EC2 options?")
+    lines = re.findall(r"(.+?)\s*\[\d+\]\.?\s*", ans.answer)
+    assert len(lines) == 4 and all(": " in line for line in lines), ans.answer
+    # a row key leads its text unless the text opens on it: "Users: End Users", not a bare "End Users"
+    assert "Users: End Users" in tutor.ask("what are the IAM critical terms?").answer
     # asked for more than the kinds: only the rows that fit
     ans = tutor.ask("which instance families are memory optimized?")
     assert {c.passage.title for c in ans.citations} == {"R4", "X1"}

@@ -34,9 +34,11 @@ def _table_rows(top: Passage, passages) -> list[Passage]:
 def _line(p: Passage, max_words: int) -> str:
     cell = next((c for _, c in p.fields[1:] if c.strip()), "")
     first = (p.items[0] if p.items and p.items[0] in cell else (sentences(cell) or [""])[0]).strip().rstrip(".;")
-    if first and len(first.split()) <= max_words and first.lower() != p.title.lower():
-        return f"{p.title}: {first}"
-    return p.title
+    if not first or first.lower() == p.title.lower():
+        return p.title
+    ws = first.split()
+    # a long first sentence is cut, not dropped: a bare "On Demand" tells the learner nothing
+    return f"{p.title}: {first}" if len(ws) <= max_words else f"{p.title}: {' '.join(ws[:max_words]).rstrip(',;:.')} …"
 
 
 def table_overview(question: str, retrieval: Retrieval, passages) -> Answer | None:

@@ -102,7 +102,8 @@ def units_of(p: Passage, rank: int = 0) -> list[Unit]:
         text = text.strip().rstrip(";")
         if not text or not re.search(r"\w", text):
             return
-        prefixed = bool(context) and context.lower() not in text.lower()
+        # the key leads unless the text opens on it: "Users: End Users", not a bare "End Users"
+        prefixed = bool(context) and not text.lower().startswith(context.lower())
         shown = f"{context}: {text}" if prefixed else text
         out.append(Unit(p, rank, shown, frozenset(content_terms(shown + " " + p.section_path)),
                         context=context if prefixed else ""))
