@@ -201,6 +201,9 @@ def test_a_sentence_that_opens_on_its_verb_is_given_its_subject(tutor):
     ans = tutor.ask("step functions vs x-ray, whats the diff")
     assert "X-Ray: is a service that collects data" in ans.answer, ans.answer
     assert tutor.ask("what is lambda?").answer.startswith("Lambda: is a compute service"), ans.answer
+    # a bullet head that opens on its verb too: the languages listed are X-Ray's, and a Lambda question must see that
+    ans = tutor.ask("what about go?", ["can lambda run python?"])
+    assert "X-Ray: integrates with the following languages" in ans.answer, ans.answer
 
 
 def test_asked_to_list_a_list_the_answer_is_the_whole_list_in_order(tutor):

@@ -257,12 +257,13 @@ def _render(chosen: list[Unit], max_words: int) -> tuple[str, list[Citation]]:
             c = cites[run[0].passage.id] = Citation(len(cites) + 1, run[0].passage)
         if len(run) == 1:
             body = _trim(run[0].text, max_words).rstrip(".")
-            subject = _subject(run[0].passage) if not run[0].context and _VERB_FIRST.match(body) else ""
-            if subject:
-                body = f"{subject}: {body[0].lower()}{body[1:]}"
         else:
             body = f"{run[0].context}: " + "; ".join(
                 _trim(u.text[len(u.context) + 2:], max_words).rstrip(".") for u in run)
+        # a head that opens on its verb too: "X-Ray: integrates with the following languages: Java, …" (not Lambda's)
+        subject = _subject(run[0].passage) if _VERB_FIRST.match(body) else ""
+        if subject:
+            body = f"{subject}: {body[0].lower()}{body[1:]}"
         body = body[0].upper() + body[1:] if body else body
         parts.append(f"{body} [{c.n}].")
     return " ".join(parts), list(cites.values())
