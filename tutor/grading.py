@@ -231,7 +231,7 @@ class Grader:
             # an opposite word is plain enough that half the point's words suffice, itself counted as met
             # ("storage for frequently accessed data" against "… storage for infrequently accessed workloads")
             swapped = [ANTONYMS.get(kp.mwords[i]) in a_words and kp.mwords[i] not in a_words for i in idx]
-            met = (cov >= 0.6) | np.array(swapped, dtype=bool) if len(cov) else cov >= 0.6
+            met = (cov >= 0.6) | np.array(swapped, dtype=bool)
             opposite = not copied and any(swapped) and float(met.mean()) >= 0.5
             turned = negated or opposite
             if (ok and negated) or opposite:

@@ -44,15 +44,6 @@ def _overlap(a: Encoded, b: Encoded, qstems: set[str]) -> float:
     return 2 * inter / (len(sa) + len(sb))
 
 
-def _surface(text: str, stems: set[str], limit: int = 3) -> str:
-    """The original words of `text` whose stems are in `stems`, in order (for naming them in feedback)."""
-    found: list[str] = []
-    for w in re.findall(r"[A-Za-z0-9][\w\-]*", text):
-        if stem(w.lower()) in stems and w not in found:
-            found.append(w)
-    return " ".join(found[:limit])
-
-
 def _head(text: str) -> str | None:
     """The row key of "Spot: enables you to bid..." (a short head before a colon or dash)."""
     m = re.match(r"\s*([^:–—]{1,60}?)\s*(?::|\s[-–—]\s)", text)
@@ -93,15 +84,11 @@ def sibling_contradictions(q: Encoded, r: Encoded, a: Encoded, sibs: list[Encode
         named = len(hits) > hits_ref and (len(hits) >= 2 or len(s.text.split()) <= 4)
         closer = sim > sim_ref + 0.05 and hits_ref == 0
         if named or closer:
-            expected = _name(r.text, d_ref)
-            if not hits:
-                out.append((sim, GRADE_SIBLING_LIKE.format(other=_name(s.text, d_sib), expected=expected)))
-                continue
-            long = len(s.text.split()) > 4 and not _head(s.text)
-            if long:  # the learner's words that come from the other row, against what the notes say here
-                out.append((sim, GRADE_SIBLING_LIKE.format(other=_name(s.text, d_sib), expected=expected)))
-                continue
-            out.append((sim, GRADE_SIBLING.format(said=_name(s.text, d_sib), expected=expected)))
+            expected, other = _name(r.text, d_ref), _name(s.text, d_sib)
+            if hits and (len(s.text.split()) <= 4 or _head(s.text)):  # the learner named the other row
+                out.append((sim, GRADE_SIBLING.format(said=other, expected=expected)))
+            else:  # it reads like the other row's description: say so, without quoting the learner as saying it
+                out.append((sim, GRADE_SIBLING_LIKE.format(other=other, expected=expected)))
     return [m for _, m in sorted(out, reverse=True)[:1]]
 
 
