@@ -206,6 +206,23 @@ def test_a_sentence_that_opens_on_its_verb_is_given_its_subject(tutor):
     assert "X-Ray: integrates with the following languages" in ans.answer, ans.answer
 
 
+@pytest.mark.parametrize("question, acronym, phrase", [
+    ("What does RDS stand for?", "RDS", "Amazon Relational Database Service"),  # "… Service (RDS)", a heading
+    ("what's ELB short for?", "ELB", "Elastic Load Balancers"),
+    ("what does MFA stand for?", "MFA", "Multifactor Authentication"),  # spelled out, never abbreviated, in the notes
+])
+def test_what_an_acronym_stands_for_is_the_notes_own_spelling_out(tutor, question, acronym, phrase):
+    ans = tutor.ask(question)
+    assert not ans.refused and ans.answer == f"{acronym}: {phrase} [1].", ans.answer
+    p = ans.citations[0].passage
+    assert phrase.lower() in (p.text + " " + p.section_path).lower(), p
+    # a question that asks more than that is answered in full
+    ans = tutor.ask("what does EBS stand for, and what is it?")
+    assert "virtual disk" in ans.answer.lower() or "storage volumes" in ans.answer.lower(), ans.answer
+    # an acronym the notes never spell out is not guessed
+    assert not tutor.ask("what does XYZ stand for?").answer.startswith("XYZ stands for")
+
+
 def test_asked_to_list_a_list_the_answer_is_the_whole_list_in_order(tutor):
     ans = tutor.ask("what does IAM actually give me? list the main features")
     assert ans.answer.index("Centralized control") < ans.answer.index("Granular Permissions") < ans.answer.index(

@@ -100,3 +100,42 @@ class AcronymMap:
             return f"{tok} ({phrase})" if phrase else tok
 
         return re.sub(r"\b(?:[A-Z]{2,6}s?|[a-z]{3,6})\b", sub, question)
+
+
+# "what does RDS stand for?", "what's MFA short for?", "RDS stands for?"
+STANDS_FOR = re.compile(r"\b(?:what(?:'s|s| is| does| do)?\s+(?:an?\s+|the\s+)?([A-Za-z][A-Za-z0-9]{1,6})\s+(?:stand|stands)\s+for"
+                        r"|what(?:'s|s| is)\s+([A-Za-z][A-Za-z0-9]{1,6})\s+short\s+for"
+                        r"|([A-Za-z][A-Za-z0-9]{1,6})\s+stands?\s+for\s+what)\b", re.I)
+
+
+def asked_acronym(question: str) -> str | None:
+    """The acronym of a question that only asks what it stands for ("what does RDS stand for in AWS?"); not of one
+    that asks more ("what does EBS stand for, and what is it?")."""
+    m = STANDS_FOR.search(question)
+    if not m:
+        return None
+    rest = (question[:m.start()] + " " + question[m.end():]).strip(" ?.!")
+    if rest and not re.fullmatch(r"(?:in|on|within|for)\s+[\w \-]+", rest, re.I):
+        return None
+    return next((g for g in m.groups() if g), None)
+
+
+def spelled_out(acr: str, texts: list[str], phrases: dict[str, str]) -> tuple[str, int] | None:
+    """Where the notes spell out `acr`: "Amazon Relational Database Service (RDS)" (the phrase before the
+    acronym in parentheses, whose last words' initials are the acronym), else the phrase the acronym map found
+    ("Multifactor Authentication" for MFA). Returns (phrase, index of the text that holds it)."""
+    want = acr.lower()
+    paren = re.compile(r"((?:[A-Z][\w\-]*\s+){1,6})\(\s*" + re.escape(acr) + r"\s*\)", re.I)
+    for i, t in enumerate(texts):
+        for m in paren.finditer(t):
+            ws = m.group(1).split()
+            for k in range(len(ws)):  # the shortest tail that spells it, then back to a leading "Amazon" / "AWS"
+                if "".join(initials(w) for w in re.split(r"[ -]", " ".join(ws[k:]))) == want:
+                    start = k - 1 if k and ws[k - 1] in ("Amazon", "AWS") else k
+                    return " ".join(ws[start:]), i
+    phrase = phrases.get(want)
+    if phrase:
+        for i, t in enumerate(texts):
+            if phrase in t:
+                return phrase, i
+    return None

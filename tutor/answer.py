@@ -13,6 +13,7 @@ import numpy as np
 
 from . import phrases
 from .calibration import refuse_threshold
+from .acronyms import asked_acronym, spelled_out
 from .config import AnswerSettings
 from .overview import table_overview
 from .retrieval import LIST_REQUEST, SUBJECT_PRONOUN, is_followup, shape_query
@@ -396,6 +397,18 @@ def undefined_subject(question: str, history: list[str], retrieval: Retrieval, r
     return m.group(1)
 
 
+def stands_for(acr: str, question: str, retrieval: Retrieval, retriever) -> Answer | None:
+    """"What does RDS stand for?": the notes' own spelling-out, cited where they write it."""
+    ps = sorted(retriever.passages.values(), key=lambda p: (p.file, p.start))
+    found = spelled_out(acr, [p.text for p in ps] + [p.section_path for p in ps], retriever.acronym_map.phrases)
+    if found is None:
+        return None
+    phrase, i = found
+    c = Citation(1, ps[i % len(ps)])
+    return Answer(question, phrases.STANDS_FOR.format(acronym=acr.upper(), phrase=phrase, n=c.n), False, retrieval.support,
+                  [c], retrieval.results)
+
+
 def _topic(question: str) -> str:
     ws = [w for w in re.findall(r"[\w.\-]+", question) if w.lower() not in STOPWORDS]
     topic = " ".join(ws[:8]).strip() or "that"
@@ -430,6 +443,11 @@ def compose(
     support = retrieval.support
     if META.match(question):
         return Answer(question, phrases.META_REPLY, False, 0.0, [], retrieval.results)
+    acr = asked_acronym(question)
+    if acr:
+        spelled = stands_for(acr, question, retrieval, retriever)
+        if spelled is not None:
+            return spelled
     if not retrieval.results or (support < threshold and not continues_covered(question, history, retrieval, retriever,
                                                                                   threshold)):
         return refusal(question, retrieval, support)

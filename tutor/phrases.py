@@ -5,6 +5,7 @@ NOT_COVERED_MARK = "Your notes don't cover"  # sentinel: tests and the UI recogn
 YOU_MIGHT_MEAN = "You might mean:"
 FOLLOWING = "(asked about {previous})"
 SOURCES_HEADER = "Sources:"
+STANDS_FOR = "{acronym}: {phrase} [{n}]."  # the notes' own words only, as every cited sentence
 CHOICE_SUPPORTED = "Your notes support {letters}: {reason}"
 CHOICE_OTHERS = "The others do not fit: {reasons}."
 CHOICE_OTHER_REASON = "{letter} ({option}) {why}"
