@@ -82,6 +82,17 @@ def test_practice_question_with_options(tutor):
     assert ans.choice == ["B"] and ans.citations
 
 
+@pytest.mark.parametrize("text", ["x" * 10_000, "A) " * 5_000, "what does " + "A" * 10_000 + " stand for?", "?!?...",
+                                  "<b>A) x B) y</b>", ""])
+def test_huge_or_odd_input_through_the_option_and_acronym_readers_is_plain_text(tutor, text):
+    from tutor.acronyms import asked_acronym
+
+    assert split_options(text)[1] is None and asked_acronym(text) is None
+    if text.strip("?!. "):
+        ans = tutor.ask(text)  # no stack trace, a reply with its citations
+        assert ans.answer and (ans.refused or ans.citations)
+
+
 def test_options_pasted_on_one_line_are_options(tutor):
     stem, opts = split_options("Which TWO are true about read replicas? A) They are for disaster recovery "
                                "B) They use asynchronous replication C) You can have up to 5 D) They are only for Oracle")
