@@ -39,6 +39,20 @@ def test_refuses_uncovered_question(tutor):
     assert ans.citations  # the "you might mean" passages
 
 
+def test_refusal_suggestions_name_each_passage_not_only_its_section(tutor):
+    # a bullet straight under "EC2" used to be offered as a bare "EC2 [1]", twice in one reply
+    ans = tutor.ask("r53 - can i make it do geo-based routing to send europeans to a european server?")
+    assert ans.refused, ans.answer
+    near = ans.answer.split("You might mean:")[1]
+    labels = [x.strip() for x in re.split(r"\s*\[\d+\][;.]?", near) if x.strip()]
+    assert len(labels) == len(set(labels)) == len(ans.citations), labels
+    assert any("Route 53" in x for x in labels), labels  # the DNS bullet, named by its own head
+    assert "“r53 -" not in ans.answer  # a lone dash is no word of the topic
+    # a table row is already named by its section path: no head repeated after it
+    spot = tutor.ask("how do i set up spot fleet diversification?")
+    assert "Spot › Spot" not in spot.answer
+
+
 def test_what_is_a_service_the_notes_never_name_is_refused_even_when_its_words_are_common(tutor):
     # "direct", "connect", "global", "accelerator" each occur somewhere in the notes, never as one thing they define
     for q in ("what is AWS Direct Connect and when would a company need it?", "what is aws global accelerator?"):

@@ -410,9 +410,21 @@ def stands_for(acr: str, question: str, retrieval: Retrieval, retriever) -> Answ
 
 
 def _topic(question: str) -> str:
-    ws = [w for w in re.findall(r"[\w.\-]+", question) if w.lower() not in STOPWORDS]
+    ws = [w for w in re.findall(r"[\w.\-]+", question) if w.lower() not in STOPWORDS and any(c.isalnum() for c in w)]
     topic = " ".join(ws[:8]).strip() or "that"
     return f"“{topic}”" if topic != "that" else topic
+
+
+def suggestion_label(p: Passage, max_words: int = 8) -> str:
+    """A near passage named so the learner can tell it from its neighbours: its section path, then its own head
+    unless the path already ends with it ("EC2 › Route 53 (buy domain name) is Amazon's DNS service", not "EC2")."""
+    path = p.section_path
+    head = re.sub(r"\s+", " ", p.title or p.text).strip().rstrip(":;,. ")
+    if not head or (p.section and head.lower() in p.section[-1].lower()):
+        return path or p.file
+    ws = head.split()
+    head = " ".join(ws[:max_words]) + (" …" if len(ws) > max_words else "")
+    return f"{path} › {head}" if path else head
 
 
 def refusal(question: str, retrieval: Retrieval, confidence: float, about: str = "") -> Answer:
@@ -422,7 +434,7 @@ def refusal(question: str, retrieval: Retrieval, confidence: float, about: str =
     topic = _topic(question) + (f" {phrases.FOLLOWING.format(previous=_topic(about))}" if about else "")
     text = phrases.NOT_COVERED.format(topic=topic)
     if cites:
-        text += " " + phrases.YOU_MIGHT_MEAN + " " + "; ".join(f"{c.passage.section_path} [{c.n}]" for c in cites) + "."
+        text += " " + phrases.YOU_MIGHT_MEAN + " " + "; ".join(f"{suggestion_label(c.passage)} [{c.n}]" for c in cites) + "."
     return Answer(question, text, True, confidence, cites, retrieval.results)
 
 
