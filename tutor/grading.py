@@ -220,7 +220,10 @@ class Grader:
         a_words = set(a.words)
         matched, missing, flipped = [], [], []
         for text, kp in zip(kp_texts, kps):
-            idx = [i for i in _content_idx(kp) if stem(kp.mwords[i]) not in qstems] or _content_idx(kp)
+            idx = [i for i in _content_idx(kp) if stem(kp.mwords[i]) not in qstems]
+            if not idx and _content_idx(kp):
+                continue  # the question itself says it ("Spot" for "What is a Spot instance?"): not the learner's to say
+            idx = idx or _content_idx(kp)
             cov = coverage(kp, a, idx)
             ok = len(cov) > 0 and float(cov.mean()) >= 0.72 and float((cov >= 0.6).mean()) >= 0.5
             ok = ok and numbers(text) <= numbers(a.text)  # "20,000" is not the key point "10,000 IOPS"
