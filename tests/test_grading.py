@@ -163,6 +163,14 @@ def test_partial_answer_says_what_was_right_before_what_is_missing(grader):
     assert g.feedback.index("Granular permissions") < g.feedback.index("Centralized control")
 
 
+def test_what_the_question_already_says_is_not_missing_from_the_answer(grader):
+    # the reference opens on the row's name, which the question asks about: the learner need not repeat it
+    ref = "Spot: Enables you to bid whatever price you want for instance capacity. Flexible start and end times."
+    g = grader.grade("What is a Spot instance?", ref, "you bid a price for spare capacity")
+    assert "Spot" not in g.missing, g
+    assert any("Flexible" in m for m in g.missing), g  # what it did leave out is still named
+
+
 def test_unrelated_answer_is_incorrect(grader):
     g = grader.grade(IAM_Q, IAM_REF, "It stores objects in buckets across availability zones", key_points=IAM_KPS)
     assert g.verdict == "incorrect", g
