@@ -80,11 +80,15 @@ def score_options(question: str, options: dict[str, str], retrieval: Retrieval, 
 def _quote(u: Unit, option: str, question: str, max_words: int = 40) -> str:
     """The unit in the notes' words; of a pair of list items, the one that names the option."""
     text = u.text
+    if u.passage.kind == "bullet" and len(text.split()) < 4:
+        # one short item means little alone after its head ("… DNS service: Load Balancers"): quote the bullet
+        text = u.passage.text
     parts = text.split("; ")
     if len(parts) > 1:
         o, q = set(content_terms(option)), set(content_terms(question))
         ranked = sorted(parts, key=lambda t: (-len(o & set(content_terms(t))), -len(q & set(content_terms(t)))))
-        if o & set(content_terms(ranked[0])):
+        # a bare item of a few words reads wrongly after the head ("… DNS service: Load Balancers"): keep the list
+        if o & set(content_terms(ranked[0])) and len(ranked[0].split()) >= 4:
             text = ranked[0]
     title = u.head.split(" — ")[0] if u.head else ""
     if title and title.lower() not in text.lower():
@@ -116,7 +120,7 @@ def answer_choice(question: str, options: dict[str, str], retrieval: Retrieval, 
         u = best[L]
         if u is None or named[L] < MENTIONED:
             continue
-        reasons.append(f"{L}. {options[L].rstrip('.')} — {_quote(u, options[L], question)} [{cite(u)}]")
+        reasons.append(f"{L}. {options[L].rstrip('.')} — {_quote(u, options[L], question).rstrip(' .;:')} [{cite(u)}]")
     if not reasons:  # nothing quotable: cite the passage closest to the question
         if not retrieval.results:
             return Answer(question, phrases.CHOICE_NONE, False, 0.0, [], retrieval.results, choice=[])

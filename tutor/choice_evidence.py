@@ -102,6 +102,22 @@ def _unit_texts(p: Passage) -> list[str]:
     return out or [p.text]
 
 
+_NEGATORS = frozenset("no not cannot never without nor non".split())
+
+
+def negated_terms(text: str) -> set[str]:
+    """Terms a unit says are absent: the first two content words after a negator, in its clause ("pure caching
+    solution with no persistence": persistence; "Cannot be a boot volume": boot, volume)."""
+    out: set[str] = set()
+    for clause in re.split(r"[,;:.()]|\bbut\b", text.lower()):
+        ws = words(clause)
+        for i, w in enumerate(ws):
+            if w in _NEGATORS or (w == "t" and i and ws[i - 1] in {"can", "don", "doesn", "isn", "aren", "won"}):
+                after = [x for x in ws[i + 1:i + 5] if x not in STOPWORDS]
+                out.update(stem(x) for x in after[:2])
+    return out
+
+
 def units_of(p: Passage) -> tuple[Unit, ...]:
     hit = _UNIT_CACHE.get(p.id)
     if hit is not None:
@@ -117,7 +133,9 @@ def units_of(p: Passage) -> tuple[Unit, ...]:
     head = " — ".join([h for h in [title, *reversed(context)] if h])
     units = []
     for t in _unit_texts(p):
-        units.append(Unit(p, t, head, frozenset(content_terms(t) + text_acronyms(t)), title_terms, context_terms))
+        # an option the unit says is absent is not met by it ("no persistence" is no evidence for "Persistence")
+        body = frozenset(content_terms(t) + text_acronyms(t)) - negated_terms(t)
+        units.append(Unit(p, t, head, body, title_terms, context_terms))
     out = tuple(units)
     if len(_UNIT_CACHE) > 50_000:
         _UNIT_CACHE.clear()

@@ -6,14 +6,14 @@ YOU_MIGHT_MEAN = "You might mean:"
 FOLLOWING = "(asked about {previous})"
 SOURCES_HEADER = "Sources:"
 STANDS_FOR = "{acronym}: {phrase} [{n}]."  # the notes' own words only, as every cited sentence
-CHOICE_SUPPORTED = "Your notes support {letters}: {reason}"
+CHOICE_SUPPORTED = "Your notes support {letters}: {reason}."
 CHOICE_OTHERS = "The others do not fit: {reasons}."
 CHOICE_OTHER_REASON = "{letter} ({option}) {why}"
 CHOICE_WHY_WEAK = "is not what the notes say fits here"
 CHOICE_WHY_UNKNOWN = "is not in your notes"
 CHOICE_WHY_NOTES = 'is, in your notes, "{quote}" [{n}]'
 CHOICE_NONE = "Your notes don't say which option fits; the closest passages are below."
-CHOICE_NEGATIVE = "Your notes back the other options, not {letters}: {reason}"
+CHOICE_NEGATIVE = "Your notes back the other options, not {letters}: {reason}."
 META_REPLY = "I answer from your notes; ask me about a topic in them, or start a quiz."
 EMPTY_QUESTION = "The question is empty: type a question about your notes."
 

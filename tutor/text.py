@@ -22,6 +22,7 @@ STOPWORDS = frozenset(
     """.split()
 )
 _PLURAL_NUMBER = re.compile(r"^\d+s$")
+_NUMBER_UNIT = re.compile(r"^(\d+(?:\.\d+)?)([a-z]+)$")  # "100ms", "5tb": the same as "100 ms", "5 TB"
 QUESTION_WORDS = frozenset("what which who whom whose when where why how".split())
 
 
@@ -55,7 +56,10 @@ def content_terms(text: str) -> list[str]:
         if _PLURAL_NUMBER.match(w):
             w = w[:-1]  # 'throwing 504s' asks about the 504 error
         out.append(stem(w))
-        if "-" in w or "." in w:
+        unit = _NUMBER_UNIT.match(w)
+        if unit:
+            out.extend(unit.groups())
+        elif "-" in w or "." in w:
             # 'x-forwarded-for' also matches 'forwarded'; 'node.js' also 'node'
             out.extend(stem(p) for p in re.split(r"[.\-]", w) if p and p not in STOPWORDS)
     return out
