@@ -139,6 +139,67 @@ def test_an_answer_that_only_reads_like_another_row_is_not_quoted_as_saying_it(g
     assert g.verdict == "incorrect" and '"Memory Optimized" where the notes say "Compute Optimized"' in g.feedback, g
 
 
+def test_naming_two_options_hedges_and_is_not_credited(grader):
+    q = 'Which EC2 option is good for "Applications with steady state or predictable usage"?'
+    sibs = ["On Demand", "Spot Instances", "Dedicated Hosts"]
+    g = grader.grade(q, "Reserved Instances", "Reserved Instances or Spot Instances", siblings=sibs)
+    assert g.verdict == "incorrect" and "Spot Instances" in g.feedback, g
+    assert "You got" not in g.feedback  # telling the learner which of the two was right gives the answer away
+    assert grader.grade(q, "Reserved Instances", "reserved instances", siblings=sibs).verdict == "correct"
+    g = grader.grade('Fill the blank: "Standard RIs (Up to ___% off on-demand cost)"', "75%", "4, 70, 75")
+    assert g.verdict == "incorrect", g  # a list of guesses is no answer
+    assert grader.grade('Fill the blank: "Standard RIs (Up to ___% off on-demand cost)"', "75%", "75").verdict == "correct"
+
+
+def test_the_word_that_tells_a_row_from_its_siblings_must_be_said(grader):
+    # C5 is "CPU Intensive Apps / DBs": three of R4's four words, and the wrong one
+    sibs = ["CPU Intensive Apps / DBs", "Graphics Intensive", "Video Encoding / 3D Application Streaming"]
+    g = grader.grade("What is the use case of R4?", "Memory Intensive Apps / DBs", "CPU intensive apps and DBs",
+                     key_points=["Memory Intensive Apps / DBs"], siblings=sibs)
+    assert g.verdict == "incorrect" and not g.matched, g
+    g = grader.grade("What is the use case of R4?", "Memory Intensive Apps / DBs", "memory intensive apps and databases",
+                     key_points=["Memory Intensive Apps / DBs"], siblings=sibs)
+    assert g.verdict == "correct", g
+
+
+@pytest.mark.parametrize("answer, verdict", [
+    ("Elastic Block Store", "correct"), ("elastic blok store", "correct"),  # a typo is still the name
+    ("EBS", "incorrect"),  # the acronym back is no answer
+    ("Elastic Bucket Storage", "partial"), ("Elastic Beanstalk Service", "incorrect"),  # look-alikes are not the name
+])
+def test_a_spelled_out_name_is_graded_word_for_word(grader, answer, verdict):
+    g = grader.grade("What does EBS stand for?", "Elastic Block Store", answer)
+    assert g.verdict == verdict, g
+
+
+def test_numbers_written_with_or_without_separators_are_the_same(grader):
+    for answer in ("20000", "20,000", "20k"):
+        g = grader.grade('Fill the blank: "Can provision up to ___ IOPS per volume"', "20,000 IOPS", answer)
+        assert g.verdict == "correct", (answer, g)
+
+
+def test_a_number_the_notes_give_for_something_else_contradicts(grader):
+    io1 = ("Designed for I/O intensive applications; Use if you need more than 10,000 IOPS; "
+           "Can provision up to 20,000 IOPS per volume")
+    g = grader.grade("What is Provisioned IOPS SSD (IO1)?", io1, "can provision up to 10,000 IOPS per volume")
+    assert g.verdict == "incorrect" and any("20000" in c for c in g.contradictions), g
+    g = grader.grade("What did Amazon announce in July 2018?", "3500 put requests per second; 5500 get requests",
+                     "5500 PUT and 3500 GET")
+    assert g.verdict == "incorrect" and g.contradictions, g  # the two rates swapped
+    ok = grader.grade("What did Amazon announce in July 2018?", "3500 put requests per second; 5500 get requests",
+                      "3500 PUT and 5500 GET requests per second")
+    assert not ok.contradictions, ok
+    ok = grader.grade("How long can automated backups be kept?", "Can be between 1 and 35 days", "1-35 days")
+    assert not ok.contradictions, ok
+
+
+def test_a_word_swapped_for_its_opposite_contradicts(grader):
+    q, ref = "What is S3 - One Zone IA?", "Same as IA. However, data is stored in a single availability zone only"
+    g = grader.grade(q, ref, "like IA but data is stored in multiple availability zones")
+    assert g.verdict == "incorrect" and g.contradictions, g
+    assert grader.grade(q, ref, "like IA but the data sits in a single availability zone").verdict != "incorrect"
+
+
 def test_sibling_reference_swapped_in_is_incorrect(grader):
     for i, sib in enumerate(SIBLINGS):
         others = [s for s in SIBLINGS if s != sib] + [SPOT]

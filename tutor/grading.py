@@ -15,6 +15,7 @@ imports from here are re-exported.
 """
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections import OrderedDict
@@ -29,6 +30,7 @@ from tutor.grading_features import (
     coverage,
     encode_texts,
     features,
+    fuzzy_equal,
     is_content,
     looks_english,
     stem,
@@ -38,6 +40,7 @@ from tutor.grading_feedback import (
     GRADE_EMPTY,
     GRADE_NOT_ENGLISH,
     GRADE_TRUNCATED,
+    GRADE_HEDGE,
     compose_grade,
     other_contradictions,
     sibling_contradictions,
@@ -54,7 +57,6 @@ from tutor.grading_features import (  # noqa: F401
     STOP,
     char_cosine,
     expand_acronyms,
-    fuzzy_equal,
     key_point_spans,
     negation_count,
     numbers,
@@ -74,6 +76,8 @@ from tutor.grading_feedback import (  # noqa: F401
     GRADE_SOURCE,
 )
 
+# "What does EBS stand for?", "what is KMS short for", "what does PCI DSS mean?" asks for a name spelled out
+SPELLS_OUT = re.compile(r"\b(?:stands?|stood)\s+for\b|\bshort\s+for\b|\bacronym\b|\babbreviation\b", re.I)
 MAX_ANSWER_CHARS = 2000  # MiniLM reads 256 word pieces; longer answers are cut (and told so)
 DEFAULT_MODEL_PATH = Path(__file__).with_name("grading_model.json")
 
@@ -196,13 +200,17 @@ class Grader:
         encs = self._encode([q_text, r_text, a_text, *kp_texts, *sib_texts])
         q, r, a = encs[:3]
         kps, sibs = encs[3:3 + len(kp_texts)], encs[3 + len(kp_texts):]
+        if SPELLS_OUT.search(q_text):  # a name spelled out is right word for word, not by resemblance
+            return self._spelled_out(q, r, a, citation)
         p, f = self.probability(q, r, a)
-        matched, missing, flipped = self._key_points(q, a, kp_texts, kps)
+        matched, missing, flipped = self._key_points(q, a, kp_texts, kps, sibs, r)
         contra = sibling_contradictions(q, r, a, sibs) + other_contradictions(q, r, a, f)
         if flipped and not contra:  # "can be a boot volume" against "Cannot be a boot volume"
             contra = [GRADE_NEGATION.format(phrase=f'"{flipped[0]}"')]
         if contra:
             verdict, p = "incorrect", min(p, self.t_partial * 0.5)
+            if len(r_text.split()) <= 4:  # a name: "You got: S3 - IA" after "One Zone IA" would give the answer away
+                matched = []
         elif p >= self.t_correct:
             verdict = "partial" if explicit and missing and matched else "correct"
         elif explicit and matched and not missing and p >= self.t_partial:
@@ -215,9 +223,25 @@ class Grader:
             matched, missing = kp_texts, []
         return compose_grade(verdict, p, matched, missing, contra, notes, citation)
 
-    def _key_points(self, q: Encoded, a: Encoded, kp_texts: list[str], kps: list[Encoded]):
+    def _spelled_out(self, q: Encoded, r: Encoded, a: Encoded, citation) -> Grade:
+        """"What does EBS stand for?": each word of the name, said (typos allowed), not a look-alike ("Elastic Bucket
+        Storage") or the acronym itself."""
+        qstems = {stem(w) for w in q.words}
+        ref = [w for w in r.words if is_content(w)] or list(r.words)
+        said = [w for w in a.words if is_content(w) and stem(w) not in qstems]
+        hit = [w for w in ref if any(_same_name_word(w, x) for x in said)]
+        share = len(hit) / len(ref) if ref else 0.0
+        verdict = "correct" if share == 1.0 else "partial" if share >= 0.5 else "incorrect"
+        matched = [r.text] if verdict == "correct" else ([" ".join(hit)] if hit else [])
+        missing = [] if verdict == "correct" else [" ".join(w for w in ref if w not in hit)]
+        return compose_grade(verdict, share, matched, missing, [], [], citation)
+
+    def _key_points(self, q: Encoded, a: Encoded, kp_texts: list[str], kps: list[Encoded], sibs: list[Encoded] = (),
+                    r: Encoded | None = None):
         qstems = {stem(w) for w in q.mwords}
         a_words = set(a.words)
+        # words every sibling entry has too ("Intensive Apps / DBs") do not tell this entry from the others
+        sib_stems = {stem(w) for s in sibs for w in s.mwords}
         matched, missing, flipped = [], [], []
         for text, kp in zip(kp_texts, kps):
             idx = [i for i in _content_idx(kp) if stem(kp.mwords[i]) not in qstems]
@@ -226,6 +250,9 @@ class Grader:
             idx = idx or _content_idx(kp)
             cov = coverage(kp, a, idx)
             ok = len(cov) > 0 and float(cov.mean()) >= 0.72 and float((cov >= 0.6).mean()) >= 0.5
+            own = [k for k, i in enumerate(idx) if stem(kp.mwords[i]) not in sib_stems]
+            if sibs and own and len(own) < len(idx):  # what tells it apart must be said: "Memory", not "CPU", Intensive
+                ok = ok and float((cov[own] >= 0.6).mean()) >= 0.5
             ok = ok and numbers(text) <= numbers(a.text)  # "20,000" is not the key point "10,000 IOPS"
             # nor is "can be a boot volume" the point "Cannot be a boot volume", or "frequently" "infrequently": the
             # point is made the other way round, which contradicts the notes
@@ -233,7 +260,8 @@ class Grader:
             negated = not copied and _negated_at(kp, idx) != _negated_at(a, _matching(kp, a, idx))
             # an opposite word is plain enough that half the point's words suffice, itself counted as met
             # ("storage for frequently accessed data" against "… storage for infrequently accessed workloads")
-            swapped = [ANTONYMS.get(kp.mwords[i]) in a_words and kp.mwords[i] not in a_words for i in idx]
+            kp_words = set(kp.words) | set(r.words if r else ())  # "Automatic, manual": "manual" swaps nothing
+            swapped = [ANTONYMS.get(kp.mwords[i]) in a_words - kp_words and kp.mwords[i] not in a_words for i in idx]
             met = (cov >= 0.6) | np.array(swapped, dtype=bool)
             opposite = not copied and any(swapped) and float(met.mean()) >= 0.5
             turned = negated or opposite
@@ -241,6 +269,13 @@ class Grader:
                 flipped.append(text)
             (matched if ok and not turned else missing).append(text)
         return matched, missing, flipped
+
+
+def _same_name_word(a: str, b: str) -> bool:
+    """The same word of a name, typos allowed ("blok" for "block"), look-alikes not ("bucket")."""
+    if fuzzy_equal(a, b):
+        return True
+    return min(len(a), len(b)) >= 4 and a[0] == b[0] and difflib.SequenceMatcher(None, a, b).ratio() >= 0.85
 
 
 def name_aliases(reference: str) -> set[str]:

@@ -33,6 +33,7 @@ ANTONYMS = {
     "complete": "incomplete", "on": "off", "public": "private", "synchronous": "asynchronous",
     "stateful": "stateless", "vertical": "horizontal", "push": "pop", "first": "last", "ascending": "descending",
     "enabled": "disabled", "lowest": "highest", "frequently": "infrequently", "frequent": "infrequent",
+    "single": "multiple", "small": "large", "allow": "deny", "manual": "automatic", "manually": "automatically",
 }
 ANTONYMS.update({v: k for k, v in list(ANTONYMS.items())})
 ABBREVIATIONS = {"w/": "with", "w/o": "without", "b/c": "because", "&": "and", "approx": "approximately",
@@ -69,9 +70,15 @@ def stem(word: str) -> str:
     return s
 
 
+def plain_numbers(text: str) -> str:
+    """"20,000" and "20k" written as the one word "20000", the way a learner may type it."""
+    text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
+    return re.sub(r"(?<![\w.])(\d+)\s?[kK]\b", lambda m: m.group(1) + "000", text)
+
+
 def words(text: str) -> list[str]:
     out = []
-    for w in _WORD.findall(text.lower()):
+    for w in _WORD.findall(plain_numbers(text).lower()):
         w = ABBREVIATIONS.get(w, w)
         if w.endswith("n't"):
             out.extend([w[:-3], "not"])
@@ -119,8 +126,7 @@ def fuzzy_equal(a: str, b: str) -> bool:
 
 
 def numbers(text: str) -> set[str]:
-    text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)  # "10,000" is 10000, not 10 and 000
-    text = re.sub(r"(?<![\w.])(\d+)\s?[kK]\b", lambda m: m.group(1) + "000", text)  # "10k" is 10000 too
+    text = plain_numbers(text)  # "10,000" is 10000, not 10 and 000; "10k" is 10000 too
     return {n.rstrip("0").rstrip(".") if "." in n else n for n in _NUM.findall(text)}
 
 
@@ -163,7 +169,7 @@ def encode_texts(texts: list[str], model, batch_size: int = 64) -> list[Encoded]
     """One MiniLM pass gives the sentence vector and the word vectors (mean of their word pieces)."""
     if not texts:
         return []
-    outs = model.encode(texts, batch_size=batch_size, output_value=None, convert_to_numpy=False,
+    outs = model.encode([plain_numbers(t) for t in texts], batch_size=batch_size, output_value=None, convert_to_numpy=False,
                         show_progress_bar=False)
     tok = model.tokenizer
     result = []

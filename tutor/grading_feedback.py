@@ -21,6 +21,7 @@ GRADE_CONTRADICTS = "This contradicts your notes: {items}."
 GRADE_SIBLING = '"{said}" where the notes say "{expected}"'
 # the answer shares no word with another entry but reads like it: say so, without putting its words in the learner's mouth
 GRADE_SIBLING_LIKE = 'it reads like "{other}" (another entry), where the notes say "{expected}"'
+GRADE_HEDGE = 'you also name "{said}"; the notes say "{expected}" only'
 GRADE_NEGATION = "you negate what the notes state ({phrase})"
 GRADE_NUMBER = "{said} where the notes say {expected}"
 GRADE_EMPTY = "No answer given."
@@ -74,9 +75,15 @@ def sibling_contradictions(q: Encoded, r: Encoded, a: Encoded, sibs: list[Encode
     for s in sibs:
         s_key = _head(s.text) or (s.text if len(s.text.split()) <= 4 else None)
         s_key_stems = _content_stems(words(s_key), qstems | r_key_stems) if s_key else set()
-        if r_key and s_key_stems and s_key_stems <= astems and not (r_key_stems - s_key_stems) & astems:
-            out.append((2.0, GRADE_SIBLING.format(said=s_key, expected=r_key)))  # names the other row's key
-            continue
+        if r_key and s_key_stems and s_key_stems <= astems:
+            r_own = r_key_stems - _content_stems(words(s_key), qstems)  # "Compute" of "Compute Optimized"
+            if not r_own & astems:
+                out.append((2.0, GRADE_SIBLING.format(said=s_key, expected=r_key)))  # names the other row's key
+                continue
+            if len(r.text.split()) <= 4:
+                # the answer is a name and names two: "Reserved Instances or Spot Instances" hedges, it does not answer
+                out.append((2.0, GRADE_HEDGE.format(said=s_key, expected=r_key)))
+                continue
         d_sib = _content_stems(s.words, qstems | _content_stems(r.words))
         hits = d_sib & astems
         sim = 0.5 * float(a.sent @ s.sent) + 0.5 * _overlap(a, s, qstems)
@@ -109,9 +116,51 @@ def other_contradictions(q: Encoded, r: Encoded, a: Encoded, f: dict[str, float]
             out.append(GRADE_NEGATION.format(phrase=f'"{phrase}"'))
         out.extend(GRADE_SIBLING.format(said=w, expected=ANTONYMS[w]) for w in swapped)
     rn, an, qn = numbers(r.text), numbers(a.text), numbers(q.text)
-    if rn - an and an - rn - qn:
+    moved = misplaced_number(r.text, a.text)
+    if moved:
+        out.append(GRADE_NUMBER.format(said=moved[0], expected=moved[1]))
+    elif rn - an and an - rn - qn:
         out.append(GRADE_NUMBER.format(said=", ".join(sorted(an - rn - qn)), expected=", ".join(sorted(rn - an))))
+    elif rn and len(r.text.split()) <= 4 and an - rn - qn:  # "4, 70, 75" for "75%": a list of guesses
+        out.append(GRADE_HEDGE.format(said=", ".join(sorted(an - rn - qn)), expected=r.text))
     return out
+
+
+def _number_contexts(text: str) -> list[tuple[str, str, set[str]]]:
+    """Each number with the word right after it (its unit: "IOPS", "put"; none before another number: "1-35 days")
+    and the content words around it."""
+    out = []
+    for clause in re.split(r"[;.](?:\s|$)|,\s", text):
+        ws = words(clause)
+        at = [i for i, w in enumerate(ws) if numbers(w) == {w}]
+        for k, i in enumerate(at):
+            nxt = ws[i + 1] if i + 1 < len(ws) else ""
+            unit = nxt if nxt.isalpha() and is_content(nxt) else ""
+            # its words: up to three either side, not reaching the number before (nor its unit) or the one after
+            lo, hi = max(i - 3, at[k - 1] + 2 if k else 0), min(i + 4, at[k + 1] if k + 1 < len(at) else len(ws))
+            near = {stem(x) for x in ws[lo:hi] if x.isalpha() and is_content(x)}
+            out.append((ws[i], unit, near))
+    return out
+
+
+def misplaced_number(reference: str, answer: str) -> tuple[str, str] | None:
+    """A number the notes give for one thing, said of another: "5500 PUT" where the notes say 3500 put requests;
+    "up to 10,000 IOPS per volume" where they say 20,000 (10,000 is the notes' number for something else).
+    Numbers the notes never give are left to the plain number check."""
+    ref = _number_contexts(reference)
+    for m, unit, near in _number_contexts(answer):
+        mine = [(u, c) for n, u, c in ref if n == m]
+        if not mine:
+            continue
+        if unit and not any(stem(u) == stem(unit) for u, _ in mine):
+            swapped = [(n, u) for n, u, _ in ref if n != m and u and stem(u) == stem(unit)]
+            if swapped:
+                return f"{m} {unit}", f"{swapped[0][0]} {swapped[0][1]}"
+        own = max(len(c & near) for _, c in mine)
+        rival = sorted(((len(c & near), n) for n, _, c in ref if n != m), reverse=True)
+        if rival and rival[0][0] >= 2 and rival[0][0] > own + 1:
+            return m, rival[0][1]
+    return None
 
 
 # ---- The feedback text ----------------------------------------------------------------------------------------
