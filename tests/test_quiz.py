@@ -108,6 +108,9 @@ def test_questions_read_as_english(bank):
         assert "??" not in q and "  " not in q and "(?" not in q, q
         assert q.count('"') % 2 == 0, q
         assert len(q.split()) <= 80, q
+    # a plural row takes a plural verb: "what are Dedicated Hosts good for?", not "what is"
+    hosts = [it.question for it in bank if "Dedicated Hosts good for" in it.question]
+    assert hosts and all("what are Dedicated Hosts" in q for q in hosts), hosts
 
 
 def test_table_rows_give_what_and_which_questions(bank):

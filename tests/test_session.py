@@ -65,6 +65,17 @@ def test_an_elimination_hint_leaves_at_least_two_candidates(bank):
     assert n > 20
 
 
+def test_a_multiple_choice_question_has_three_options_and_its_cloze_keeps_no_telling_initial(bank):
+    # two options are a coin toss; and "S___" among On Demand, Spot and Reserved names the answer by its first letter
+    mcq = [it for it in bank if it.kind == "mcq"]
+    assert mcq and all(len(it.options) >= 3 for it in mcq)
+    short = [it for it in mcq if len(it.reference.split()) <= 4]
+    assert short
+    for it in short:
+        gaps = hints_for(it)[2].split(": ", 1)[1]
+        assert not re.search(r"\b[A-Za-z0-9]_", gaps), (it.question, gaps)
+
+
 def test_hints_come_in_order_then_the_reveal_with_citation(tutor, store, bank):
     item = _find(bank, lambda it: it.kind == "free" and it.subject == "Spot" and it.qtype == "which")
     s = _one(tutor, store, item)

@@ -20,6 +20,7 @@ Q_TERM_PLURAL = "In your notes on {context}, what are {subject}?"
 Q_FIELD = "In your notes on {context}, what is the {label} of {subject}?"
 Q_FIELD_PLURAL = "In your notes on {context}, what are the {label} of {subject}?"
 Q_FIELD_PREP = "In your notes on {context}, what is {subject} {label}?"
+Q_FIELD_PREP_PLURAL = "In your notes on {context}, what are {subject} {label}?"
 Q_WHICH = 'In your notes on {context}, which {kind} {relation} "{clue}"?'
 Q_TERM_MCQ = "In your notes on {context}, which option describes {subject}?"
 Q_WHAT_IS = "What is {subject}?"

@@ -12,6 +12,7 @@ from .quiz_items import (
     Q_FIELD,
     Q_FIELD_PLURAL,
     Q_FIELD_PREP,
+    Q_FIELD_PREP_PLURAL,
     Q_TERM,
     Q_TERM_MCQ,
     Q_TERM_PLURAL,
@@ -36,6 +37,7 @@ from .types import Passage, QuizItem
 DESCRIPTIVE_LABELS = {"", "description", "definition", "meaning", "details", "notes", "explanation", "what it is"}
 MAX_CLUE_WORDS = 20
 MAX_OPTIONS = 4
+MIN_OPTIONS = 3  # two options are a coin toss, and any hint between them gives the answer away
 LETTERS = "ABCDEFGH"
 
 
@@ -110,7 +112,8 @@ def _field_question(p: Passage, context: str, label: str, subject: str) -> tuple
     if lab in DESCRIPTIVE_LABELS:
         return "term", (Q_TERM_PLURAL if _plural(subject) else Q_TERM).format(context=context, subject=subject)
     if lab.split()[-1] in PREPOSITIONS:
-        return "field", Q_FIELD_PREP.format(context=context, subject=subject, label=lab)
+        tpl = Q_FIELD_PREP_PLURAL if _plural(subject) else Q_FIELD_PREP  # "what are Dedicated Hosts good for?"
+        return "field", tpl.format(context=context, subject=subject, label=lab)
     tpl = Q_FIELD_PLURAL if _plural(label) else Q_FIELD
     return "field", tpl.format(context=context, subject=subject, label=lab)
 
@@ -156,7 +159,7 @@ def _table_items(rows: list[Passage]) -> list[list[QuizItem]]:
             q = Q_WHICH.format(context=context, kind=_kind_noun(p), relation=_relation(label), clue=clue)
             groups.append([_item(p, "which", label, q, short, [short], key, names, names)])
             opts, letters = _options(p.id + label, short, names)
-            if len(set(opts.values())) == len(opts):
+            if len(set(opts.values())) == len(opts) >= MIN_OPTIONS:
                 groups.append([_item(p, "which", label, q, short, [short], key, names, names, "mcq", opts, letters)])
             which_done = True
         groups += _term_mcq(rows, i, context)
@@ -177,7 +180,7 @@ def _term_mcq(rows: list[Passage], i: int, context: str) -> list[list[QuizItem]]
             clue = _clue(v, [it for it in rows[j].items if it in v], rows[j].fields[0][1])
             if BLANK not in clue:  # an option with its row's name blanked ("End ___") reads broken and gives it away
                 clues[j] = clue
-    if i not in clues or len(clues) < 2 or len(set(clues.values())) < len(clues):
+    if i not in clues or len(clues) < MIN_OPTIONS or len(set(clues.values())) < len(clues):
         return []
     own = clues.pop(i)
     opts, letters = _options(p.id + "term", own, list(clues.values()))

@@ -158,6 +158,9 @@ def _or(names: list[str]) -> str:
 def hint_cloze(item: QuizItem) -> str:
     banned = answer_terms(item)
     text = "; ".join(item.key_points) if item.qtype in ("list", "fill") else item.reference
+    if item.kind == "mcq" and item.options and len(text.split()) <= 4:
+        # a short answer among options: its first letter ("S___" among On Demand, Spot, Reserved) would pick it
+        return HINT_CLOZE.format(cloze=scrub(text, banned))
     return HINT_CLOZE.format(cloze=cloze(text, banned))
 
 
