@@ -149,6 +149,13 @@ def test_asking_the_notes_own_question_gets_the_list_under_it_in_order(tutor):
     assert "computationally intensive" in ans.answer
 
 
+def test_a_comparison_with_a_scenario_compares_the_two_it_names(tutor):
+    # "for an old file server … doesnt need to boot" used to be read as the two sides, both inside the sc1 row
+    ans = tutor.ask("st1 vs sc1 for an old file server volume that barely gets accessed and doesnt need to boot?")
+    assert "(ST1)" in ans.answer and "(SC1)" in ans.answer, ans.answer
+    assert {c.passage.start for c in ans.citations} >= {225, 236}
+
+
 def test_comparison_describes_each_side_in_its_own_words(tutor):
     # Each side gets its own sentence, from its own passage, saying what it is: not a unit of one side
     # that merely mentions the other ("can have read replicas that have Multi-AZ").

@@ -126,10 +126,11 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
         # the other side is a passage whose key names something in the question that best's does not
         # ("On Demand" against "Reserved Instances"; not "Reserved" again)
         side = set(content_terms(best.passage.title))
-        inner = _sides_inside(units, best.passage, q_terms - side)
+        asked = compared_terms(question) or q_terms  # the compared things, not the scenario around them
+        inner = _sides_inside(units, best.passage, asked - side)
         if inner:  # "standard vs convertible RIs": both sides are items of one passage, neither is its key
             return _in_notes_order(inner, units)
-        other = next((u for u in others if u.named > 0 and set(content_terms(u.passage.title)) & q_terms - side),
+        other = next((u for u in others if u.named > 0 and set(content_terms(u.passage.title)) & asked - side),
                      others[0] if others else None)
         if other is not None and other.score >= 0.3 * best.score:
             return _select_sides(units, best.passage, other.passage, max_units, max_words)
@@ -182,6 +183,27 @@ def _sides_inside(units: list[Unit], passage: Passage, asked: set[str]) -> list[
         if u is not None and u not in picks and not any(term in p.terms for p in picks):
             picks.append(u)
     return picks if len(picks) >= 2 else []
+
+
+_SIDE_END = re.compile(r"[?,;:.!]|\s(?:for|if|when|in|to|with|where|which|because|so|and|or)\s", re.I)
+
+
+def compared_terms(question: str) -> set[str]:
+    """The terms of the two things a comparison names: "st1 vs sc1 for an old file server …" compares st1 and sc1
+    (not "file" and "server"); "difference between Multi-AZ and read replicas". Empty when no sides are written."""
+    m = re.search(r"(.*?)\b(?:vs\.?|versus)\s+(.*)", question, re.I)
+    if m:
+        left, right = m.group(1), m.group(2)
+        left = re.split(r"[?,;:.!]\s*", left)[-1]
+        left = " ".join(left.split()[-3:])
+    else:
+        m = re.search(r"\b(?:between|compare)\s+(.+?)\s+(?:and|with|to)\s+(.*)", question, re.I)
+        if not m:
+            return set()
+        left, right = m.group(1), m.group(2)
+    right = _SIDE_END.split(" " + right + " ", maxsplit=1)[0]
+    right = " ".join(right.split()[:3])
+    return set(content_terms(left)) | set(content_terms(right))
 
 
 def _select_sides(units: list[Unit], a: Passage, b: Passage, max_units: int, max_words: int) -> list[Unit]:
