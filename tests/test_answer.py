@@ -156,6 +156,13 @@ def test_a_comparison_with_a_scenario_compares_the_two_it_names(tutor):
     assert {c.passage.start for c in ans.citations} >= {225, 236}
 
 
+def test_each_part_of_a_two_part_question_is_answered(tutor):
+    for q in ("does rds encryption work with oracle, and which service handles the keys?",
+              "our rds db runs mariadb - is encryption supported, and what manages the keys?"):
+        ans = tutor.ask(q)
+        assert "Oracle" in ans.answer and "Key Management Service" in ans.answer, (q, ans.answer)
+
+
 def test_comparison_describes_each_side_in_its_own_words(tutor):
     # Each side gets its own sentence, from its own passage, saying what it is: not a unit of one side
     # that merely mentions the other ("can have read replicas that have Multi-AZ").

@@ -157,7 +157,40 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
             continue
         chosen.append(u)
         used += nwords(u.text)
-    return _in_notes_order(chosen, units)
+    return _in_notes_order(_cover_parts(chosen, ranked, question, max_words), units)
+
+
+# "can we turn on encryption, and what manages the keys?": a second question joined on
+_SECOND_PART = re.compile(r"(?:,\s*|\s)(?:and|also|plus)\s+(?=(?:what|which|how|who|where|when|why|can|does|do|is|are)\b)"
+                          r"|\?\s+(?=\w)", re.I)
+
+
+def _cover_parts(chosen: list[Unit], ranked: list[Unit], question: str, max_words: int) -> list[Unit]:
+    """Each part of a two-part question gets its answer: when no chosen unit holds a word of the second part that
+    a unit of the same passage does, that unit takes the place of the weakest chosen one that answers no part."""
+    parts = _SECOND_PART.split(question)
+    if len(parts) < 2 or not chosen:
+        return chosen
+    top = chosen[0].passage.id
+    mine = [u for u in ranked if u.passage.id == top]
+    # words most of the passage says ("encrypted" all through the RDS encryption bullet) answer no part
+    common = {t for u in mine for t in u.terms if sum(t in v.terms for v in mine) * 2 >= max(2, len(mine))}
+    terms = [set(content_terms(p)) - common for p in parts]
+    own = [t - set().union(*(o for j, o in enumerate(terms) if j != i)) for i, t in enumerate(terms)]
+    for want in own:
+        if not want or any(2 * len(u.terms & want) >= len(want) for u in chosen):
+            continue  # a chosen unit holds at least half of this part's own words
+        said = set().union(*(u.terms for u in chosen)) & want
+        fits = [u for u in mine if u not in chosen and (u.terms & want) - said and u.score >= 0.6 * chosen[0].score]
+        fit = max(fits, key=lambda u: (len(u.terms & want), u.score), default=None)
+        if fit is None:
+            continue
+        spare = [u for u in chosen[1:] if not any(u.terms & w and sum(bool(v.terms & w) for v in chosen) == 1
+                                                  for w in own if w)]
+        keep = chosen if len(chosen) < 3 else [u for u in chosen if u is not min(spare, key=lambda v: v.score, default=None)]
+        if len(keep) < 3 and sum(nwords(u.text) for u in keep) + nwords(fit.text) <= max_words:
+            chosen = keep + [fit]
+    return chosen
 
 
 def _asks_its_head(question: str, p: Passage) -> bool:
