@@ -226,6 +226,15 @@ def test_a_follow_up_about_it_is_not_answered_with_another_things_facts(tutor):
     assert not ans.refused and "Route53" in ans.answer.replace("Route 53", "Route53"), ans.answer
 
 
+def test_a_follow_up_on_a_follow_up_keeps_the_first_subject(tutor):
+    # the last question ("how is it billed?") names nothing; the one before it does
+    ans = tutor.ask("Which workloads suit it?", ["What is the on-demand option?", "How is it billed?"])
+    assert not ans.refused and ans.citations[0].passage.title == "On Demand", ans.answer
+    assert "short term" in ans.answer, ans.answer
+    ans = tutor.ask("And the max baseline?", ["What IOPS can gp2 burst to?", "For what volume size?"])
+    assert not ans.refused and "10,000" in ans.answer, ans.answer
+
+
 def test_a_short_follow_up_on_what_was_just_answered_is_answered(tutor):
     # "it" is the cheapest EBS volume, whose question was itself a follow-up on the volume types: the subject is
     # carried back two questions, and "boot" is in the volumes just answered, so the few words are no reason to refuse

@@ -65,16 +65,25 @@ def is_followup(question: str, history: list[str]) -> bool:
     return bool(_FOLLOWUP.search(question)) or len(content_terms(question)) <= 2
 
 
+def leaned_on(question: str, history: list[str]) -> list[str]:
+    """The earlier questions a follow-up stands on: the last one, and when that was a follow-up itself ("do I need to
+    do anything when it fails over?"), the one before it too ("which engines?" is still about Multi-AZ)."""
+    if not is_followup(question, history):
+        return []
+    if len(history) >= 2 and is_followup(history[-1], history[:-1]):
+        return [history[-1], history[-2]]
+    return [history[-1]]
+
+
 def shape_query(question: str, history: list[str]) -> str:
     """Fold the previous question into a follow-up so 'what about its pricing?' knows what 'it' is."""
-    if is_followup(question, history):
-        return f"{question} {history[-1]}"
-    return question
+    return " ".join([question, *leaned_on(question, history)])
 
 
 # Chosen by 5-fold cross-validation on the dev split among 1-4 (dev-CV follow-up hit@1 0.70 at 1 and 2,
 # 0.74 at 3 and 4).
 FOLLOWUP_OWN_WEIGHT = 3.0
+CHAIN_WEIGHT = 0.5  # a priori: the question a follow-up's follow-up stands on says less than the last one
 
 
 # Asked in so many words for a list: "list the features", "list of features pls", "name all the engines". The
@@ -97,9 +106,9 @@ def query_weights(question: str, history: list[str]) -> dict[str, float]:
     is asked, and count less (CONTRAST_WEIGHT)."""
     weights: dict[str, float] = {}
     followup = is_followup(question, history)
-    if followup:
-        for t in content_terms(history[-1]):
-            weights[t] = 1.0
+    for i, earlier in enumerate(leaned_on(question, history)):
+        for t in content_terms(earlier):
+            weights.setdefault(t, 1.0 if i == 0 else CHAIN_WEIGHT)
     own = FOLLOWUP_OWN_WEIGHT if followup else 1.0
     contrast = {t for m in _CONTRAST.finditer(question) for t in content_terms(m.group(1))}
     asked = set(content_terms(_CONTRAST.sub(" ", question)))
