@@ -101,6 +101,14 @@ def test_no_duplicate_questions_or_ids(bank):
         assert len(qs) == len(set(qs))
 
 
+def test_key_points_are_whole_phrases(bank):
+    # cut at a parenthesis or at a word limit they read "A document that defines one", "… within a \"retention"
+    for it in bank:
+        for k in it.key_points:
+            assert not re.search(r"(?<![\w-])(?:a|an|the|of|to|one|within|for|with|and|or|your)\W*$", k, re.I), (it.id, k)
+            assert k.count('"') % 2 == 0 and k.count("(") == k.count(")"), (it.id, k)
+
+
 def test_questions_read_as_english(bank):
     for it in bank:
         q = it.question

@@ -11,7 +11,7 @@ import hashlib
 import re
 from functools import lru_cache
 
-from .text import content_terms
+from .text import STOPWORDS, content_terms
 from .types import Citation, Passage, QuizItem
 
 # ---- Question templates (text the tutor says) ----------------------------------------------------
@@ -40,6 +40,7 @@ BLANK = "___"
 
 PREPOSITIONS = {"for", "with", "to", "of", "in", "on", "at", "by", "from", "about"}
 MAX_KEY_POINT_WORDS = 14
+KEY_POINT_SLACK = 2  # a clause this many words over is kept whole
 MAX_KEY_POINTS = 4
 
 _WORD_RE = re.compile(r"[A-Za-z0-9]+(?:[.\-][A-Za-z0-9]+)*")
@@ -101,15 +102,41 @@ _INTRO = re.compile(r"(?:if|when|whenever|once|after|before|although|while|becau
                     r"|in the event)\b", re.I)
 
 
+def _balanced(text: str) -> str:
+    """Up to the first parenthesis left open: an aside the split cut off ("… prices (Chemical companies")."""
+    opened: list[int] = []
+    for i, c in enumerate(text):
+        if c == "(":
+            opened.append(i)
+        elif c == ")" and opened:
+            opened.pop()
+    return (_clean(text[:opened[0]]) or text) if opened else text
+
+
 def _first_clause(text: str, max_words: int = MAX_KEY_POINT_WORDS) -> str:
+    return _balanced(_first_clause_raw(text, max_words))
+
+
+def _first_clause_raw(text: str, max_words: int) -> str:
     text = _clean(text).rstrip(".")
     if _nwords(text) <= max_words:
         return text
-    heads = [h for h in re.split(r",\s|\s\(|\s-\s|\.\s", text) if _nwords(h) >= 3]
+    # an aside in parentheses goes first: cutting at it left "A document that defines one" of "… one (or more)
+    # permissions can be attached …"; a clause a few words over the limit is kept whole rather than cut mid-phrase
+    bare = _clean(re.sub(r"\s*\([^()]*\)", "", text)) or text
+    if _nwords(bare) <= max_words + KEY_POINT_SLACK:
+        return bare
+    heads = [h for h in re.split(r",\s|\s-\s|\.\s", bare) if _nwords(h) >= 3]
     if heads and _INTRO.match(heads[0]):
         # "At the present time, encrypting an existing DB instance is not supported": the point is the main clause
         heads = [h for h in heads[1:] if _nwords(h) >= 4 and not re.match(r"(?:or|and)\b", h, re.I)] or heads
-    return " ".join((heads[0] if heads else text).split()[:max_words])
+    head = heads[0] if heads else bare
+    if _nwords(head) <= max_words + KEY_POINT_SLACK:
+        return head
+    ws = head.split()[:max_words]
+    while len(ws) > 3 and (ws[-1].lower().strip('"\'') in STOPWORDS or not re.search(r"\w", ws[-1])):
+        ws.pop()  # not "… within a"
+    return " ".join(ws)
 
 
 def key_points(text: str, parts: tuple[str, ...] | list[str] = (), limit: int = MAX_KEY_POINTS) -> list[str]:
