@@ -193,6 +193,17 @@ def test_a_number_the_notes_give_for_something_else_contradicts(grader):
     assert not ok.contradictions, ok
 
 
+@pytest.mark.parametrize("ref, answer", [
+    ("Great for licensing which does not support multi-tenancy", "great for licensing that supports multi-tenancy"),
+    ("The location where content is cached and can also be written", "where content is cached; it cannot be written"),
+    ("Designed as a pure caching solution with no persistence", "a pure caching solution with persistence"),
+])
+def test_the_same_word_negated_on_one_side_only_contradicts(grader, ref, answer):
+    g = grader.grade("What is it?", ref, answer, key_points=[ref])
+    assert g.verdict == "incorrect" and g.contradictions, g
+    assert grader.grade("What is it?", ref, ref.lower(), key_points=[ref]).verdict == "correct"
+
+
 def test_a_word_swapped_for_its_opposite_contradicts(grader):
     q, ref = "What is S3 - One Zone IA?", "Same as IA. However, data is stored in a single availability zone only"
     g = grader.grade(q, ref, "like IA but data is stored in multiple availability zones")

@@ -257,7 +257,8 @@ class Grader:
             # nor is "can be a boot volume" the point "Cannot be a boot volume", or "frequently" "infrequently": the
             # point is made the other way round, which contradicts the notes
             copied = " ".join(kp.words) in " ".join(a.words)
-            negated = not copied and _negated_at(kp, idx) != _negated_at(a, _matching(kp, a, idx))
+            negated = not copied and (_negated_at(kp, idx) != _negated_at(a, _matching(kp, a, idx))
+                                      or _word_negated_differently(kp, a, idx))
             # an opposite word is plain enough that half the point's words suffice, itself counted as met
             # ("storage for frequently accessed data" against "… storage for infrequently accessed workloads")
             kp_words = set(kp.words) | set(r.words if r else ())  # "Automatic, manual": "manual" swaps nothing
@@ -311,6 +312,27 @@ def _negated_at(e: Encoded, positions: list[int]) -> bool:
     if marks:
         before = before[marks[-1] + 1:]
     return any(w in NEGATORS or w == "t" for w in before)
+
+
+def _negated_right_before(e: Encoded, i: int) -> bool:
+    """A negator one or two words before word i, in its clause: "no persistence", "cannot be written"."""
+    before = list(e.mwords[max(0, i - 2):i])
+    marks = [k for k, w in enumerate(before) if not w.isalnum()]
+    if marks:
+        before = before[marks[-1] + 1:]
+    return any(w in NEGATORS or w == "t" for w in before)
+
+
+def _word_negated_differently(kp: Encoded, a: Encoded, idx: list[int]) -> bool:
+    """The same word (same stem), negated in one and not in the other: "with no commitment" against "requires a 1 or
+    3 year commitment", "does not support multi-tenancy" against "supports multi-tenancy"."""
+    a_idx = _content_idx(a)
+    for i in idx:
+        s = stem(kp.mwords[i])
+        same = [j for j in a_idx if stem(a.mwords[j]) == s]
+        if same and all(_negated_right_before(kp, i) != _negated_right_before(a, j) for j in same):
+            return True
+    return False
 
 
 def derive_key_points(reference: str) -> list[str]:
