@@ -38,9 +38,9 @@ from tutor.grading_features import (
 )
 from tutor.grading_feedback import (
     GRADE_EMPTY,
+    GRADE_HEDGE,
     GRADE_NOT_ENGLISH,
     GRADE_TRUNCATED,
-    GRADE_HEDGE,
     compose_grade,
     other_contradictions,
     sibling_contradictions,
