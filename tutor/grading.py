@@ -38,7 +38,6 @@ from tutor.grading_features import (
 )
 from tutor.grading_feedback import (
     GRADE_EMPTY,
-    GRADE_HEDGE,
     GRADE_NOT_ENGLISH,
     GRADE_TRUNCATED,
     compose_grade,
@@ -65,6 +64,7 @@ from tutor.grading_feedback import (  # noqa: F401
     GRADE_CONTRADICTS,
     GRADE_CORRECT,
     GRADE_EXPECTED,
+    GRADE_HEDGE,
     GRADE_INCORRECT,
     GRADE_MATCHED,
     GRADE_MISSING,

@@ -37,6 +37,7 @@ from .quiz_items import (  # noqa: F401
     Q_FIELD,
     Q_FIELD_PLURAL,
     Q_FIELD_PREP,
+    Q_FIELD_PREP_PLURAL,
     Q_FILL,
     Q_FILLS,
     Q_LIST,
