@@ -204,6 +204,31 @@ def test_the_same_word_negated_on_one_side_only_contradicts(grader, ref, answer)
     assert grader.grade("What is it?", ref, ref.lower(), key_points=[ref]).verdict == "correct"
 
 
+@pytest.mark.parametrize("ref, answer", [
+    ("Allows you to pay a fixed rate by the hour with no commitment", "a fixed hourly rate; you do not need to commit"),
+    ("Allows you to pay a fixed rate by the hour with no commitment", "you don’t have to commit to anything, fixed hourly rate"),
+    ("Cannot be a boot volume", "it can’t be a boot volume"),  # a phone's curly apostrophe
+    ("AWS Lambda takes care of provisioning and managing the servers", "you don't manage the servers, AWS provisions them"),
+])
+def test_a_negation_said_in_other_words_is_no_contradiction(grader, ref, answer):
+    g = grader.grade("What is it?", ref, answer, key_points=[ref])
+    assert not g.contradictions, g
+
+
+def test_a_negation_after_the_words_counts_too(grader):
+    ref = "At the present time, encrypting an existing DB instance is not supported"
+    kps = ["encrypting an existing DB instance is not supported"]  # the quiz's key point: the main clause
+    g = grader.grade("Can I encrypt it?", ref, "you can encrypt an existing DB instance directly", key_points=kps)
+    assert g.verdict == "incorrect" and g.contradictions, g
+    assert not grader.grade("Can I encrypt it?", ref, "you can't encrypt an existing DB instance", key_points=kps).contradictions
+
+
+def test_a_spelled_out_name_against_the_notes_own_answer(grader):
+    # without --reference the notes' answer repeats the acronym: "EBS: Elastic Block Store."
+    assert grader.grade("What does EBS stand for?", "EBS: Elastic Block Store.", "elastic block store").verdict == "correct"
+    assert grader.grade("What does EBS stand for?", "EBS: Elastic Block Store.", "EBS").verdict == "incorrect"
+
+
 def test_a_word_swapped_for_its_opposite_contradicts(grader):
     q, ref = "What is S3 - One Zone IA?", "Same as IA. However, data is stored in a single availability zone only"
     g = grader.grade(q, ref, "like IA but data is stored in multiple availability zones")

@@ -227,7 +227,8 @@ class Grader:
         """"What does EBS stand for?": each word of the name, said (typos allowed), not a look-alike ("Elastic Bucket
         Storage") or the acronym itself."""
         qstems = {stem(w) for w in q.words}
-        ref = [w for w in r.words if is_content(w)] or list(r.words)
+        # the notes' own answer may repeat the acronym ("EBS: Elastic Block Store"): the question says it already
+        ref = [w for w in r.words if is_content(w) and stem(w) not in qstems] or list(r.words)
         said = [w for w in a.words if is_content(w) and stem(w) not in qstems]
         hit = [w for w in ref if any(_same_name_word(w, x) for x in said)]
         share = len(hit) / len(ref) if ref else 0.0
@@ -257,8 +258,7 @@ class Grader:
             # nor is "can be a boot volume" the point "Cannot be a boot volume", or "frequently" "infrequently": the
             # point is made the other way round, which contradicts the notes
             copied = " ".join(kp.words) in " ".join(a.words)
-            negated = not copied and (_negated_at(kp, idx) != _negated_at(a, _matching(kp, a, idx))
-                                      or _word_negated_differently(kp, a, idx))
+            negated = not copied and _word_negated_differently(kp, a, idx)
             # an opposite word is plain enough that half the point's words suffice, itself counted as met
             # ("storage for frequently accessed data" against "… storage for infrequently accessed workloads")
             kp_words = set(kp.words) | set(r.words if r else ())  # "Automatic, manual": "manual" swaps nothing
@@ -314,23 +314,62 @@ def _negated_at(e: Encoded, positions: list[int]) -> bool:
     return any(w in NEGATORS or w == "t" for w in before)
 
 
-def _negated_right_before(e: Encoded, i: int) -> bool:
-    """A negator one or two words before word i, in its clause: "no persistence", "cannot be written"."""
-    before = list(e.mwords[max(0, i - 2):i])
-    marks = [k for k, w in enumerate(before) if not w.isalnum()]
+_DO_NOT = {"don", "doesn", "didn", "do", "does", "did"}  # "you don't manage servers": whose doing is unclear
+
+
+def _negated_right_before(e: Encoded, i: int, do_counts: bool = True, reach: int = 2) -> bool:
+    """A negator up to `reach` words before word i, in its clause: "no persistence", "cannot be written"."""
+    before = list(e.mwords[max(0, i - reach - 1):i])
+    marks = [k for k, w in enumerate(before) if not w.isalnum() and w not in ("'", "’")]
     if marks:
         before = before[marks[-1] + 1:]
+    before = [w for w in before if w not in ("'", "’")][-reach:]  # "can ' t be": the apostrophe is no word
+    if not do_counts and any(w in _DO_NOT for w in before):
+        return False
     return any(w in NEGATORS or w == "t" for w in before)
 
 
+_COPULA = {"is", "are", "was", "were", "be", "can", "will", "does", "do", "may"}
+
+
+def _negated_around(e: Encoded, i: int) -> bool:
+    """Word i negated where it stands: a negator just before it ("no commitment", "does not support multi-tenancy"),
+    or just after, on its own predicate ("an existing DB instance is not supported")."""
+    if _negated_right_before(e, i, reach=3):  # "Cannot be a boot volume"
+        return True
+    after = [w for w in e.mwords[i + 1:i + 4] if w not in ("'", "’")]
+    if after and after[0] in NEGATORS:
+        return True
+    return len(after) >= 2 and after[0] in _COPULA and (after[1] in NEGATORS or after[1] == "t")
+
+
+def _clause_negated(e: Encoded, i: int) -> bool:
+    """A negator anywhere in word i's clause (between punctuation marks)."""
+    lo = i
+    while lo > 0 and e.mwords[lo - 1] not in ",;:.()!?":
+        lo -= 1
+    hi = i
+    while hi + 1 < len(e.mwords) and e.mwords[hi + 1] not in ",;:.()!?":
+        hi += 1
+    return any(w in NEGATORS or (w == "t" and k > lo) for k, w in enumerate(e.mwords[lo:hi + 1], start=lo))
+
+
 def _word_negated_differently(kp: Encoded, a: Encoded, idx: list[int]) -> bool:
-    """The same word (same stem), negated in one and not in the other: "with no commitment" against "requires a 1 or
-    3 year commitment", "does not support multi-tenancy" against "supports multi-tenancy"."""
+    """The same word (same stem) negated on one side and not the other: the notes negate it ("with no commitment",
+    "does not support multi-tenancy", "… is not supported") and the learner's clause has no negation at all ("a 1 or
+    3 year commitment", "supports multi-tenancy"); or the learner negates right before it ("cannot be written")
+    where the notes' clause has none ("can also be written"). A learner's negation elsewhere in the clause ("you do
+    not need to commit") or on a verb of doing ("you don't manage the servers", where the notes say AWS does) is
+    no contradiction."""
     a_idx = _content_idx(a)
     for i in idx:
         s = stem(kp.mwords[i])
         same = [j for j in a_idx if stem(a.mwords[j]) == s]
-        if same and all(_negated_right_before(kp, i) != _negated_right_before(a, j) for j in same):
+        if not same:
+            continue
+        if _negated_around(kp, i) and not any(_clause_negated(a, j) for j in same):
+            return True
+        if not _clause_negated(kp, i) and all(_negated_right_before(a, j, do_counts=False) for j in same):
             return True
     return False
 

@@ -49,7 +49,7 @@ _TAG = re.compile(r"<[^>]{0,200}>")
 # ---- Text helpers ------------------------------------------------------------------------------------------
 def clean_text(text: str) -> str:
     """Plain text: HTML tags and entities removed, whitespace collapsed."""
-    text = html.unescape(_TAG.sub(" ", text or ""))
+    text = html.unescape(_TAG.sub(" ", text or "")).replace("\u2019", "'").replace("\u2018", "'")  # "can’t" from a phone
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -76,12 +76,15 @@ def plain_numbers(text: str) -> str:
     return re.sub(r"(?<![\w.])(\d+)\s?[kK]\b", lambda m: m.group(1) + "000", text)
 
 
+_NOT_STEMS = {"can't": "can", "won't": "will", "shan't": "shall"}  # not "ca not", "wo not"
+
+
 def words(text: str) -> list[str]:
     out = []
     for w in _WORD.findall(plain_numbers(text).lower()):
         w = ABBREVIATIONS.get(w, w)
         if w.endswith("n't"):
-            out.extend([w[:-3], "not"])
+            out.extend([_NOT_STEMS.get(w, w[:-3]), "not"])
         else:
             out.extend(w.replace("'", "").split())
     return out
