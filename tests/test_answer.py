@@ -107,6 +107,12 @@ def test_huge_or_odd_input_through_the_option_and_acronym_readers_is_plain_text(
         assert ans.answer and (ans.refused or ans.citations)
 
 
+def test_a_practice_question_pasted_whole_into_ask_is_answered_as_one(tutor):
+    # the library call takes the question as a learner pastes it, as the CLI and the web UI do
+    ans = tutor.ask("Which option lets you bid on spare capacity?\nA. Reserved\nB. Spot\nC. Dedicated Hosts\nD. On Demand")
+    assert ans.choice == ["B"], ans.answer
+
+
 def test_options_pasted_on_one_line_are_options(tutor):
     stem, opts = split_options("Which TWO are true about read replicas? A) They are for disaster recovery "
                                "B) They use asynchronous replication C) You can have up to 5 D) They are only for Oracle")

@@ -95,9 +95,12 @@ class Tutor:
         return r.retrieve(q, [h for h in (history or []) if h and h.strip()])
 
     def ask(self, question: str, history: list[str] | None = None, options: dict[str, str] | None = None) -> Answer:
-        from .answer import compose
+        from .answer import compose, split_options
 
         q = clean_question(question)
+        if options is None:  # a practice question pasted whole, options and all, as the CLI and the web UI take it
+            q, options = split_options(q)
+            q = q or clean_question(question)
         retrieval = self.retrieve(q, history)
         ans = compose(q, retrieval, self.retriever, self.settings.answer, history or [], options)
         if self.settings.llm:  # optional rephrasing, checked against the cited passages (tutor/llm.py)
