@@ -46,7 +46,10 @@ def test_no_hint_contains_the_answers_key_terms_over_the_whole_bank(bank):
         assert "___" not in hints[0].split('"')[-1], hints[0]  # the hint's own sentence is never blanked
         assert hints[0].startswith(S.HINT_TOPIC.split("{")[0])
         assert not re.search(r"\babout what (what|which|how|does|do|can)\b", hints[0], re.I), hints[0]  # reads as English
-        assert hints[2].startswith(S.HINT_CLOZE.split("{")[0])
+        if item.kind == "mcq":  # with the options on screen a cloze would pick the answer out by its shape
+            assert hints[2].startswith(("It is not", S.HINT_REREAD.split("{")[0])), hints[2]
+        else:
+            assert hints[2].startswith(S.HINT_CLOZE.split("{")[0])
 
 
 def test_an_elimination_hint_leaves_at_least_two_candidates(bank):
@@ -65,15 +68,21 @@ def test_an_elimination_hint_leaves_at_least_two_candidates(bank):
     assert n > 20
 
 
-def test_a_multiple_choice_question_has_three_options_and_its_cloze_keeps_no_telling_initial(bank):
-    # two options are a coin toss; and "S___" among On Demand, Spot and Reserved names the answer by its first letter
+def test_multiple_choice_hints_never_pick_the_answer_out(bank):
+    # two options are a coin toss; a cloze of the answer ("S3 - ___", "On ___", its word count) names it among the
+    # options on screen; and a hint does not rule out again what the learner already chose wrongly
     mcq = [it for it in bank if it.kind == "mcq"]
     assert mcq and all(len(it.options) >= 3 for it in mcq)
-    short = [it for it in mcq if len(it.reference.split()) <= 4]
-    assert short
-    for it in short:
-        gaps = hints_for(it)[2].split(": ", 1)[1]
-        assert not re.search(r"\b[A-Za-z0-9]_", gaps), (it.question, gaps)
+    for it in mcq:
+        for picked in [frozenset()] + [frozenset([L]) for L in it.options if L not in it.answer_letters]:
+            hints = hints_for(it, picked)
+            out = set(picked)
+            for h in hints[1:]:
+                assert "___" not in h, (it.question, h)
+                said = set(re.findall(r"\b([A-H])\b", h.split(".")[0])) if h.startswith("It is not") else set()
+                assert not said & set(it.answer_letters) and not said & picked, (it.options, picked, h)
+                out |= said
+            assert len(set(it.options) - out) >= 2, (it.options, picked, hints)
 
 
 def test_hints_come_in_order_then_the_reveal_with_citation(tutor, store, bank):

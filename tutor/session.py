@@ -50,6 +50,7 @@ HINT_FILL = "The missing word{s}: {desc}. Which would fit?"
 HINT_FILL_WORD = '"{initial}…" ({n} letters)'
 HINT_ACRONYM = "It has {n} words, one for each letter of {acronym}. What could they be?"
 HINT_CLOZE = "Fill the gaps: {cloze}"
+HINT_REREAD = 'Read again what your notes say under "{topic}": which of the options still in play does it describe?'
 REVEAL = "The answer from your notes: {reference}"
 SOURCE = "Source: {file}:{start}-{end} ({section})"
 WHY = "From your notes, {file} lines {start}-{end} ({section}):\n{text}"
@@ -106,16 +107,22 @@ def _pivot(reference: str) -> str:
     return f"{best:g}"
 
 
-def hint_guide(item: QuizItem) -> str:
+def _mcq_ruled_out(item: QuizItem, ruled_out: frozenset[str], step: int) -> list[str]:
+    """Wrong options a hint may rule out, beyond those the learner already chose (and was told were wrong): at most
+    half of the rest at hint 2, one more at hint 3, never down to the answer alone."""
+    wrong = [L for L in item.options if L not in item.answer_letters and L not in ruled_out]
+    k = min(2, len(wrong) // 2) + (1 if step == 3 else 0)
+    return wrong[:k] if len(wrong) - k >= 1 else []
+
+
+def hint_guide(item: QuizItem, ruled_out: frozenset[str] = frozenset()) -> str:
     """A guiding question drawn from the source: a sibling to contrast, another cell, counts, initials."""
     p = item.citation.passage
     kps = item.key_points or [item.reference]
     if item.kind == "mcq" and item.options and item.answer_letters:
-        # rule out at most half of the wrong options, never down to the answer alone
-        wrong = [L for L in item.options if L not in item.answer_letters]
-        k = min(2, (len(item.options) - len(item.answer_letters)) // 2)
-        if k >= 1:
-            return HINT_ELIMINATE_MCQ.format(letters=" or ".join(wrong[:k]))
+        out = _mcq_ruled_out(item, ruled_out, 2)
+        # with the options on screen, anything else about the answer's own words picks it out
+        return HINT_ELIMINATE_MCQ.format(letters=" or ".join(out)) if out else hint_reread(item)
     if item.qtype == "which":
         shown = item.question
         for label, value in _row_fields(p):
@@ -155,26 +162,35 @@ def _or(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
-def hint_cloze(item: QuizItem) -> str:
+def hint_reread(item: QuizItem) -> str:
     banned = answer_terms(item)
+    levels = [lv for lv in _topic_levels(item) if not terms(lv) & banned]  # not a level that names the answer
+    return HINT_REREAD.format(topic=" › ".join(levels) or item.citation.passage.file)
+
+
+def hint_cloze(item: QuizItem, ruled_out: frozenset[str] = frozenset()) -> str:
+    banned = answer_terms(item)
+    if item.kind == "mcq" and item.options and item.answer_letters:
+        # a cloze of the answer with the options on screen picks it out by its shape ("S3 - ___", "On ___", its word
+        # count): rule out one more wrong option instead, while two stay in play
+        out = _mcq_ruled_out(item, ruled_out, 3)
+        return HINT_ELIMINATE_MCQ.format(letters=" or ".join(out)) if out else hint_reread(item)
     text = "; ".join(item.key_points) if item.qtype in ("list", "fill") else item.reference
-    if item.kind == "mcq" and item.options and len(text.split()) <= 4:
-        # a short answer among options: its first letter ("S___" among On Demand, Spot, Reserved) would pick it
-        return HINT_CLOZE.format(cloze=scrub(text, banned))
     return HINT_CLOZE.format(cloze=cloze(text, banned))
 
 
 # The hints' own wording is never blanked ("what sets Group apart" stays readable when "set" is a key term).
 _TEMPLATE_TERMS = frozenset(t for text in [HINT_TOPIC, *CONCEPTS.values(), CONCEPT_DEFAULT, CONCEPT_QUESTION, HINT_OTHER_FIELD,
                                            HINT_ELIMINATE, HINT_CONTRAST, HINT_POINTS, HINT_LIST, HINT_NUMBER, HINT_FILL,
-                                           HINT_ACRONYM, HINT_CLOZE]
+                                           HINT_ACRONYM, HINT_CLOZE, HINT_REREAD]
                             for t in terms(re.sub(r"\{\w+\}", " ", text)))
 
 
-def hints_for(item: QuizItem) -> list[str]:
-    """The three hints in order, each scrubbed of the answer's key terms (not of the hints' own wording)."""
+def hints_for(item: QuizItem, ruled_out: frozenset[str] = frozenset()) -> list[str]:
+    """The three hints in order, each scrubbed of the answer's key terms (not of the hints' own wording).
+    `ruled_out`: options the learner already chose wrongly (a hint does not rule them out again)."""
     banned = answer_terms(item) - _TEMPLATE_TERMS
-    return [scrub(h, banned) for h in (hint_topic(item), hint_guide(item), hint_cloze(item))]
+    return [scrub(h, banned) for h in (hint_topic(item), hint_guide(item, ruled_out), hint_cloze(item, ruled_out))]
 
 
 # ---- The session -----------------------------------------------------------------------------------------------
@@ -211,6 +227,7 @@ class QuizSession:
             self.done = True
             return None
         self.current, self.hints_used, self._open, self._last_grade = pick, 0, True, None
+        self._ruled_out: set[str] = set()
         self.asked.append(pick)
         return pick
 
@@ -237,6 +254,7 @@ class QuizSession:
             if not letters:
                 return Turn(item, message=NOT_A_LETTER.format(letters=", ".join(item.options)))
             grade = self._mcq_grade(item, letters)
+            self._ruled_out |= {L for L in letters if L not in (item.answer_letters or [])}
         else:
             grade = self.grader.grade(item.question, item.reference, text, key_points=item.key_points,
                                       siblings=item.siblings or None, citation=item.citation)
@@ -285,7 +303,7 @@ class QuizSession:
 
     # -- internals
     def _next_hint(self) -> str:
-        hints = hints_for(self.current)
+        hints = hints_for(self.current, frozenset(getattr(self, "_ruled_out", ())))
         self.hints_used += 1
         return hints[min(self.hints_used, len(hints)) - 1]
 
