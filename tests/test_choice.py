@@ -107,3 +107,11 @@ def test_without_the_embedding_model_lexical_evidence_still_answers(tutor):
     opts = {"A": "Network Load Balancer", "B": "Application Load Balancer", "C": "Classic Load Balancer"}
     ans = answer_choice(q, opts, tutor.retrieve(q), tutor.retriever, encode=broken)
     assert ans.choice == ["B"] and ans.citations
+
+
+def test_a_long_passage_cut_into_a_unit_says_it_was_cut():
+    # a quote of a unit cut at its word limit read as a whole sentence: "… make a copy of that snapshot and [1]"
+    long = " ".join(f"word{i}" for i in range(80))
+    p = Passage(file="n.md", start=1, end=1, section=("S",), kind="paragraph", text=long)
+    assert any(u.text.endswith("…") for u in units_of(p))
+    assert all(len(u.text.split()) <= 61 for u in units_of(p))

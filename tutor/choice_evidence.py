@@ -95,7 +95,8 @@ def _unit_texts(p: Passage) -> list[str]:
         parts += _split(p.text)
     seen, out = set(), []
     for t in parts:
-        t = " ".join(t.split()[:UNIT_MAX_WORDS]).strip(" ;:")
+        ws = t.split()
+        t = " ".join(ws[:UNIT_MAX_WORDS]).strip(" ;:") + (" …" if len(ws) > UNIT_MAX_WORDS else "")  # cut: say so
         if t and re.search(r"\w", t) and t.lower() not in seen:
             seen.add(t.lower())
             out.append(t)
