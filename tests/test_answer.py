@@ -94,6 +94,7 @@ def test_practice_question_with_options(tutor):
     assert opts and set(opts) == {"A", "B", "C", "D"}
     ans = tutor.ask(stem, [], opts)
     assert ans.choice == ["B"] and ans.citations
+    assert ans.answer.startswith("Your notes support B (Spot) — "), ans.answer  # not "B: B. Spot — "
 
 
 @pytest.mark.parametrize("text", ["x" * 10_000, "A) " * 5_000, "what does " + "A" * 10_000 + " stand for?", "?!?...",

@@ -120,13 +120,13 @@ def answer_choice(question: str, options: dict[str, str], retrieval: Retrieval, 
         u = best[L]
         if u is None or named[L] < MENTIONED:
             continue
-        reasons.append(f"{L}. {options[L].rstrip('.')} — {_quote(u, options[L], question).rstrip(' .;:')} [{cite(u)}]")
+        reasons.append(f"{L} ({options[L].rstrip('.')}) — {_quote(u, options[L], question).rstrip(' .;:')} [{cite(u)}]")
     if not reasons:  # nothing quotable: cite the passage closest to the question
         if not retrieval.results:
             return Answer(question, phrases.CHOICE_NONE, False, 0.0, [], retrieval.results, choice=[])
         p = retrieval.results[0].passage
         c = cites.setdefault(p.id, Citation(len(cites) + 1, p))
-        reasons.append(f"{p.section_path or p.file} [{c.n}]")
+        reasons.append(f"{', '.join(chosen)} — {p.section_path or p.file} [{c.n}]")
     if negative:
         text = phrases.CHOICE_NEGATIVE.format(letters=", ".join(chosen), reason="; ".join(reasons))
     else:
