@@ -223,6 +223,12 @@ def test_a_negation_after_the_words_counts_too(grader):
     assert not grader.grade("Can I encrypt it?", ref, "you can't encrypt an existing DB instance", key_points=kps).contradictions
 
 
+@pytest.mark.parametrize("answer", ["", "?!", "x" * 10_000, "<b>Elastic</b> Block Store", "Almacenamiento elástico"])
+def test_odd_answers_to_a_spelled_out_name_are_graded_safely(grader, answer):
+    g = grader.grade("What does EBS stand for?", "Elastic Block Store", answer)
+    assert g.verdict in ("correct", "partial", "incorrect") and g.feedback
+
+
 def test_a_spelled_out_name_against_the_notes_own_answer(grader):
     # without --reference the notes' answer repeats the acronym: "EBS: Elastic Block Store."
     assert grader.grade("What does EBS stand for?", "EBS: Elastic Block Store.", "elastic block store").verdict == "correct"

@@ -157,7 +157,7 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
             continue
         chosen.append(u)
         used += nwords(u.text)
-    return _in_notes_order(_cover_parts(chosen, ranked, question, max_words), units)
+    return _in_notes_order(_cover_parts(chosen, ranked, question, max_units, max_words), units)
 
 
 # "can we turn on encryption, and what manages the keys?": a second question joined on
@@ -165,7 +165,7 @@ _SECOND_PART = re.compile(r"(?:,\s*|\s)(?:and|also|plus)\s+(?=(?:what|which|how|
                           r"|\?\s+(?=\w)", re.I)
 
 
-def _cover_parts(chosen: list[Unit], ranked: list[Unit], question: str, max_words: int) -> list[Unit]:
+def _cover_parts(chosen: list[Unit], ranked: list[Unit], question: str, max_units: int, max_words: int) -> list[Unit]:
     """Each part of a two-part question gets its answer: when no chosen unit holds a word of the second part that
     a unit of the same passage does, that unit takes the place of the weakest chosen one that answers no part."""
     parts = _SECOND_PART.split(question)
@@ -187,8 +187,9 @@ def _cover_parts(chosen: list[Unit], ranked: list[Unit], question: str, max_word
             continue
         spare = [u for u in chosen[1:] if not any(u.terms & w and sum(bool(v.terms & w) for v in chosen) == 1
                                                   for w in own if w)]
-        keep = chosen if len(chosen) < 3 else [u for u in chosen if u is not min(spare, key=lambda v: v.score, default=None)]
-        if len(keep) < 3 and sum(nwords(u.text) for u in keep) + nwords(fit.text) <= max_words:
+        weakest = min(spare, key=lambda v: v.score, default=None)
+        keep = chosen if len(chosen) < max_units else [u for u in chosen if u is not weakest]
+        if len(keep) < max_units and sum(nwords(u.text) for u in keep) + nwords(fit.text) <= max_words:
             chosen = keep + [fit]
     return chosen
 
