@@ -235,6 +235,18 @@ def test_a_spelled_out_name_against_the_notes_own_answer(grader):
     assert grader.grade("What does EBS stand for?", "EBS: Elastic Block Store.", "EBS").verdict == "incorrect"
 
 
+@pytest.mark.parametrize("ref, wrong, right", [
+    ("Archived data, where you can wait 3 - 5 hours before accessing", "archived data, 3 - 5 days to access",
+     "archived data, wait 3-5 hours"),
+    ("Can be from 0 bytes to 5TB", "0 to 5 GB", "0 bytes up to 5 TB"),
+    ("rounded up to the nearest 100ms", "rounded up to 100 seconds", "rounded up to 100 milliseconds"),
+])
+def test_the_notes_number_in_another_unit_contradicts(grader, ref, wrong, right):
+    g = grader.grade("What do your notes say?", ref, wrong, key_points=[ref])
+    assert g.verdict == "incorrect" and g.contradictions and not g.matched, g
+    assert not grader.grade("What do your notes say?", ref, right, key_points=[ref]).contradictions
+
+
 def test_a_word_swapped_for_its_opposite_contradicts(grader):
     q, ref = "What is S3 - One Zone IA?", "Same as IA. However, data is stored in a single availability zone only"
     g = grader.grade(q, ref, "like IA but data is stored in multiple availability zones")

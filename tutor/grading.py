@@ -211,6 +211,9 @@ class Grader:
             verdict, p = "incorrect", min(p, self.t_partial * 0.5)
             if len(r_text.split()) <= 4:  # a name: "You got: S3 - IA" after "One Zone IA" would give the answer away
                 matched = []
+            # a point whose number the learner got wrong ("3 - 5 hours" said as days) was not got
+            wrong = [k for k in matched if any(n in c for c in contra for n in numbers(k))]
+            matched, missing = [k for k in matched if k not in wrong], wrong + [k for k in missing if k not in wrong]
         elif p >= self.t_correct:
             verdict = "partial" if explicit and missing and matched else "correct"
         elif explicit and matched and not missing and p >= self.t_partial:

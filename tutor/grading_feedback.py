@@ -126,12 +126,33 @@ def other_contradictions(q: Encoded, r: Encoded, a: Encoded, f: dict[str, float]
     return out
 
 
+# Units of one measure, each spelling with its short form: a number the notes give in one unit, said in another
+# of the same measure, is another quantity ("3 - 5 days" where the notes say hours)
+_UNITS = {
+    "time": {"ms": "ms", "millisecond": "ms", "milliseconds": "ms", "s": "s", "sec": "s", "secs": "s", "second": "s",
+             "seconds": "s", "min": "min", "mins": "min", "minute": "min", "minutes": "min", "hr": "h", "hrs": "h",
+             "hour": "h", "hours": "h", "day": "d", "days": "d", "week": "w", "weeks": "w", "month": "mo",
+             "months": "mo", "year": "y", "years": "y"},
+    "size": {"b": "b", "byte": "b", "bytes": "b", "kb": "kb", "kib": "kb", "mb": "mb", "mib": "mb", "gb": "gb",
+             "gib": "gb", "tb": "tb", "tib": "tb", "pb": "pb", "pib": "pb"},
+}
+_GLUED = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)")  # "5tb", "100ms"
+
+
+def _other_unit(u: str, v: str) -> bool:
+    """Two different units of one measure (not two spellings of one unit: "ms", "milliseconds")."""
+    return any(u in m and v in m and m[u] != m[v] for m in _UNITS.values())
+
+
 def _number_contexts(text: str) -> list[tuple[str, str, set[str]]]:
     """Each number with the word right after it (its unit: "IOPS", "put"; none before another number: "1-35 days")
     and the content words around it."""
     out = []
     for clause in re.split(r"[;.](?:\s|$)|,\s", text):
-        ws = words(clause)
+        ws = []
+        for w in words(clause):
+            glued = _GLUED.fullmatch(w)
+            ws.extend(glued.groups() if glued else [w])
         at = [i for i, w in enumerate(ws) if numbers(w) == {w}]
         for k, i in enumerate(at):
             nxt = ws[i + 1] if i + 1 < len(ws) else ""
@@ -156,6 +177,9 @@ def misplaced_number(reference: str, answer: str) -> tuple[str, str] | None:
             swapped = [(n, u) for n, u, _ in ref if n != m and u and stem(u) == stem(unit)]
             if swapped:
                 return f"{m} {unit}", f"{swapped[0][0]} {swapped[0][1]}"
+            other = next((u for u, _ in mine if u and _other_unit(u, unit)), None)
+            if other:  # "3 - 5 days" where the notes say hours, "5 GB" where they say 5TB
+                return f"{m} {unit}", f"{m} {other}"
         own = max(len(c & near) for _, c in mine)
         rival = sorted(((len(c & near), n) for n, _, c in ref if n != m), reverse=True)
         if rival and rival[0][0] >= 2 and rival[0][0] > own + 1:
