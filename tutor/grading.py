@@ -295,28 +295,6 @@ def name_aliases(reference: str) -> set[str]:
     return {x for x in out if x}
 
 
-def _matching(ref: Encoded, ans: Encoded, ref_idx: list[int]) -> list[int]:
-    """Where in the answer the reference words are met: each one's closest answer word (cosine ≥ 0.6)."""
-    a_idx = _content_idx(ans)
-    if not ref_idx or not a_idx:
-        return []
-    sims = ref.wvecs[ref_idx] @ ans.wvecs[a_idx].T
-    return sorted({a_idx[int(j)] for j, row in zip(sims.argmax(axis=1), sims) if row.max() >= 0.6})
-
-
-def _negated_at(e: Encoded, positions: list[int]) -> bool:
-    """A negator just before (within three words of) the first of these words, in the same clause: "cannot be a boot
-    volume" negates "boot"; "big data, cannot be a boot volume" does not negate "big data"."""
-    if not positions:
-        return False
-    start = positions[0]
-    before = list(e.mwords[max(0, start - 3):start])
-    marks = [i for i, w in enumerate(before) if not w.isalnum()]  # a clause or sentence mark ends the reach
-    if marks:
-        before = before[marks[-1] + 1:]
-    return any(w in NEGATORS or w == "t" for w in before)
-
-
 _DO_NOT = {"don", "doesn", "didn", "do", "does", "did"}  # "you don't manage servers": whose doing is unclear
 
 

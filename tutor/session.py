@@ -90,10 +90,14 @@ def hint_topic(item: QuizItem) -> str:
     subject = item.subject.rstrip("?:. ")
     template = CONCEPT_QUESTION if _QUESTION_SUBJECT.match(subject) else CONCEPTS.get(item.qtype, CONCEPT_DEFAULT)
     concept = template.format(subject=subject)
-    banned = answer_terms(item)
-    levels = _topic_levels(item)
-    levels = [lv for lv in levels if not terms(lv) & banned] or levels[-1:]  # a level naming the answer goes
+    levels = _levels_not_naming(item) or _topic_levels(item)[-1:]
     return HINT_TOPIC.format(topic=" › ".join(levels), concept=concept)
+
+
+def _levels_not_naming(item: QuizItem) -> list[str]:
+    """The item's topic levels, less any that names the answer."""
+    banned = answer_terms(item)
+    return [lv for lv in _topic_levels(item) if not terms(lv) & banned]
 
 
 def _pivot(reference: str) -> str:
@@ -163,9 +167,7 @@ def _or(names: list[str]) -> str:
 
 
 def hint_reread(item: QuizItem) -> str:
-    banned = answer_terms(item)
-    levels = [lv for lv in _topic_levels(item) if not terms(lv) & banned]  # not a level that names the answer
-    return HINT_REREAD.format(topic=" › ".join(levels) or item.citation.passage.file)
+    return HINT_REREAD.format(topic=" › ".join(_levels_not_naming(item)) or item.citation.passage.file)
 
 
 def hint_cloze(item: QuizItem, ruled_out: frozenset[str] = frozenset()) -> str:
