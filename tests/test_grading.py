@@ -112,6 +112,19 @@ def test_a_name_written_short_is_the_name(grader, answer):
         assert grader.grade("Which one?", ref, short).verdict == "correct", (ref, short)
 
 
+def test_the_short_name_in_the_cited_rows_heading_is_the_name(grader):
+    # the quiz asks for the row's name without its parenthesis; the learner writes the parenthesis ("gp2")
+    row = Passage("aws-notes.md", 180, 186, ("EC2", "EBS Volume Types", "General Purpose SSD (GP2)"), "table_row",
+                  "General Purpose SSD (GP2): Ratio of 3 IOPS per GB", title="General Purpose SSD (GP2)")
+    q = 'Which Volume Type is described as "Ratio of 3 IOPS per GB"?'
+    g = grader.grade(q, "General Purpose SSD", "gp2", key_points=["General Purpose SSD"],
+                     siblings=["Provisioned IOPS SSD", "Cold HDD"], citation=Citation(1, row))
+    assert g.verdict == "correct", g
+    g = grader.grade(q, "General Purpose SSD", "io1", key_points=["General Purpose SSD"],
+                     siblings=["Provisioned IOPS SSD", "Cold HDD"], citation=Citation(1, row))
+    assert g.verdict == "incorrect", g
+
+
 def test_a_digit_inside_a_name_is_not_a_number_to_contradict(grader):
     ref = "Amazon S3 gives developers secure, durable object storage"
     g = grader.grade("What does S3 provide?", ref, "object storage where files can be up to 5TB")
@@ -245,6 +258,39 @@ def test_the_notes_number_in_another_unit_contradicts(grader, ref, wrong, right)
     g = grader.grade("What do your notes say?", ref, wrong, key_points=[ref])
     assert g.verdict == "incorrect" and g.contradictions and not g.matched, g
     assert not grader.grade("What do your notes say?", ref, right, key_points=[ref]).contradictions
+
+
+def test_a_number_in_a_unit_of_another_measure_contradicts(grader):
+    ref = "Can provision up to 20,000 IOPS per volume"
+    g = grader.grade("How far can io1 go?", ref, "up to 20,000 GB per volume", key_points=[ref])
+    assert g.verdict == "incorrect" and any("iops" in c.lower() for c in g.contradictions), g
+    assert not grader.grade("How far can io1 go?", ref, "20000 IOPS per volume", key_points=[ref]).contradictions
+
+
+@pytest.mark.parametrize("q, ref, kps, wrong, right", [
+    # two numbers that belong to different things, said the other way round
+    ('what numbers fill the blanks in "receiving > ___ PUT/LIST/DELETE or > ___ GET requests per second"?',
+     "100 PUT/LIST/DELETE or > 300", ["100 PUT/LIST/DELETE or > 300"], "300 and 100", "100 and 300"),
+    # two opposites swapped
+    ('which words fill the blanks in "Whenever you restore either an ___ Backup or ___ Snapshot"?',
+     "Automatic, manual", ["Automatic", "manual"], "manual, automatic", "automatic, manual"),
+])
+def test_two_blanks_filled_the_wrong_way_round_contradict(grader, q, ref, kps, wrong, right):
+    g = grader.grade(q, ref, wrong, key_points=kps)
+    assert g.verdict == "incorrect" and any("order" in c for c in g.contradictions), g
+    assert grader.grade(q, ref, right, key_points=kps).verdict == "correct"
+
+
+@pytest.mark.parametrize("q, ref, kps, answer", [
+    # a range said backwards still says the range; words that only fit their own blank are not confused
+    ('what numbers fill the blanks in "(can be between ___ and ___ days)"?', "1 and 35 days", ["1 and 35 days"],
+     "35 and 1"),
+    ('which words fill the blanks in "Allowing users to ___ virtual computers on which to run their own computer ___"?',
+     "rent, applications", ["rent", "applications"], "applications, rent"),
+])
+def test_blanks_whose_order_changes_nothing_are_not_an_order_mistake(grader, q, ref, kps, answer):
+    g = grader.grade(q, ref, answer, key_points=kps)
+    assert not any("order" in c for c in g.contradictions), g
 
 
 def test_a_word_swapped_for_its_opposite_contradicts(grader):

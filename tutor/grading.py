@@ -43,6 +43,7 @@ from tutor.grading_feedback import (
     compose_grade,
     other_contradictions,
     sibling_contradictions,
+    swapped_fills,
 )
 from tutor.types import Citation, Grade
 
@@ -71,6 +72,7 @@ from tutor.grading_feedback import (  # noqa: F401
     GRADE_NEGATION,
     GRADE_NOTHING_MATCHED,
     GRADE_NUMBER,
+    GRADE_ORDER,
     GRADE_PARTIAL,
     GRADE_SIBLING,
     GRADE_SOURCE,
@@ -171,8 +173,6 @@ class Grader:
         p = 1.0 / (1.0 + np.exp(-z))
         if f["char_cos"] >= 0.9 and f["lex_recall"] >= 0.9 and not f["neg_mismatch"] and not f["num_missing"]:
             p = max(p, 0.97)  # the reference itself, or a near copy of it
-        elif " ".join(words(a.text)) in name_aliases(r.text):
-            p = max(p, 0.97)  # a name written short: "ALB", "gp2", "Magnetic" for "Magnetic (Standard)"
         return p, f
 
     def cross_logit(self, question: str, reference: str, answer: str) -> float:
@@ -197,6 +197,8 @@ class Grader:
         if not looks_english(a_text):
             return compose_grade("incorrect", 0.0, [], kp_texts, [], [GRADE_NOT_ENGLISH], citation)
         sib_texts = [s for s in (clean_text(x) for x in siblings or []) if s and s != r_text]
+        if not SPELLS_OUT.search(q_text) and " ".join(words(a_text)) in _name_aliases(r_text, citation):
+            a_text = r_text  # a name written short ("ALB", "gp2"): as good as the name written out
         encs = self._encode([q_text, r_text, a_text, *kp_texts, *sib_texts])
         q, r, a = encs[:3]
         kps, sibs = encs[3:3 + len(kp_texts)], encs[3 + len(kp_texts):]
@@ -205,6 +207,9 @@ class Grader:
         p, f = self.probability(q, r, a)
         matched, missing, flipped = self._key_points(q, a, kp_texts, kps, sibs, r)
         contra = sibling_contradictions(q, r, a, sibs) + other_contradictions(q, r, a, f)
+        order = swapped_fills(q_text, r_text, kp_texts, a_text)
+        if order:
+            contra.append(GRADE_ORDER.format(expected=order))
         if flipped and not contra:  # "can be a boot volume" against "Cannot be a boot volume"
             contra = [GRADE_NEGATION.format(phrase=f'"{flipped[0]}"')]
         if contra:
@@ -293,6 +298,16 @@ def name_aliases(reference: str) -> set[str]:
     if len(ws) >= 2 and all(w.isalpha() for w in ws):
         out |= {"".join(w[0] for w in ws), "".join(w[0] for w in ws) + "s"}
     return {x for x in out if x}
+
+
+def _name_aliases(reference: str, citation: Citation | None) -> set[str]:
+    """The reference's short forms, and those of the cited passage's own name when the reference is that name
+    without its parenthesis ("gp2" for "General Purpose SSD", whose row is "General Purpose SSD (GP2)")."""
+    out = name_aliases(reference)
+    title = clean_text(citation.passage.title or "") if citation is not None else ""
+    if title and title != reference and words(re.sub(r"\s*\([^()]*\)", "", title)) == words(reference):
+        out |= name_aliases(title)
+    return out
 
 
 _DO_NOT = {"don", "doesn", "didn", "do", "does", "did"}  # "you don't manage servers": whose doing is unclear

@@ -34,6 +34,7 @@ ANTONYMS = {
     "stateful": "stateless", "vertical": "horizontal", "push": "pop", "first": "last", "ascending": "descending",
     "enabled": "disabled", "lowest": "highest", "frequently": "infrequently", "frequent": "infrequent",
     "single": "multiple", "small": "large", "allow": "deny", "manual": "automatic", "manually": "automatically",
+    "flexible": "fixed",
 }
 ANTONYMS.update({v: k for k, v in list(ANTONYMS.items())})
 ABBREVIATIONS = {"w/": "with", "w/o": "without", "b/c": "because", "&": "and", "approx": "approximately",

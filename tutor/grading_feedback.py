@@ -24,6 +24,7 @@ GRADE_SIBLING_LIKE = 'it reads like "{other}" (another entry), where the notes s
 GRADE_HEDGE = 'you also name "{said}"; the notes say "{expected}" only'
 GRADE_NEGATION = "you negate what the notes state ({phrase})"
 GRADE_NUMBER = "{said} where the notes say {expected}"
+GRADE_ORDER = 'the blanks in another order: the notes read "{expected}"'
 GRADE_EMPTY = "No answer given."
 GRADE_NOT_ENGLISH = "This answer does not look like English, so it could not be matched against the notes."
 GRADE_TRUNCATED = "Only the first {n} characters of the answer were graded."
@@ -133,8 +134,11 @@ _UNITS = {
              "seconds": "s", "min": "min", "mins": "min", "minute": "min", "minutes": "min", "hr": "h", "hrs": "h",
              "hour": "h", "hours": "h", "day": "d", "days": "d", "week": "w", "weeks": "w", "month": "mo",
              "months": "mo", "year": "y", "years": "y"},
-    "size": {"b": "b", "byte": "b", "bytes": "b", "kb": "kb", "kib": "kb", "mb": "mb", "mib": "mb", "gb": "gb",
-             "gib": "gb", "tb": "tb", "tib": "tb", "pb": "pb", "pib": "pb"},
+    "size": {"b": "b", "byte": "b", "bytes": "b", "kb": "kb", "kib": "kb", "kilobyte": "kb", "kilobytes": "kb",
+             "mb": "mb", "mib": "mb", "megabyte": "mb", "megabytes": "mb", "gb": "gb", "gib": "gb", "gigabyte": "gb",
+             "gigabytes": "gb", "tb": "tb", "tib": "tb", "terabyte": "tb", "terabytes": "tb", "pb": "pb", "pib": "pb",
+             "petabyte": "pb", "petabytes": "pb"},
+    "rate": {"iops": "iops", "requests": "req", "request": "req", "reqs": "req", "connections": "conn"},
 }
 _GLUED = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)")  # "5tb", "100ms"
 
@@ -142,6 +146,11 @@ _GLUED = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)")  # "5tb", "100ms"
 def _other_unit(u: str, v: str) -> bool:
     """Two different units of one measure (not two spellings of one unit: "ms", "milliseconds")."""
     return any(u in m and v in m and m[u] != m[v] for m in _UNITS.values())
+
+
+def _other_measure(said: str, theirs: str) -> bool:
+    """The learner's unit and the notes' are of two measures: "20,000 GB" where they say 20,000 IOPS."""
+    return any(said in m and theirs not in m for m in _UNITS.values()) and any(theirs in m for m in _UNITS.values())
 
 
 def _number_contexts(text: str) -> list[tuple[str, str, set[str]]]:
@@ -177,14 +186,43 @@ def misplaced_number(reference: str, answer: str) -> tuple[str, str] | None:
             swapped = [(n, u) for n, u, _ in ref if n != m and u and stem(u) == stem(unit)]
             if swapped:
                 return f"{m} {unit}", f"{swapped[0][0]} {swapped[0][1]}"
-            other = next((u for u, _ in mine if u and _other_unit(u, unit)), None)
-            if other:  # "3 - 5 days" where the notes say hours, "5 GB" where they say 5TB
+            other = next((u for u, _ in mine if u and (_other_unit(u, unit) or _other_measure(unit, u))), None)
+            if other:  # "3 - 5 days" where the notes say hours, "5 GB" where they say 5TB, "20,000 GB" for IOPS
                 return f"{m} {unit}", f"{m} {other}"
         own = max(len(c & near) for _, c in mine)
         rival = sorted(((len(c & near), n) for n, _, c in ref if n != m), reverse=True)
         if rival and rival[0][0] >= 2 and rival[0][0] > own + 1:
             return m, rival[0][1]
     return None
+
+
+BLANK = "___"
+
+
+def swapped_fills(question: str, reference: str, key_points: list[str], answer: str) -> str | None:
+    """Two blanks answered the other way round, where that changes what is said: two numbers that belong to
+    different things ("300 and 100" for "> ___ PUT/LIST/DELETE or > ___ GET"), or two opposites ("manual, automatic"
+    for "an ___ Backup or ___ Snapshot"). A range said backwards ("35 and 1" for "between ___ and ___ days") or two
+    words that only fit their own blank ("applications, rent") are still right. Returns the notes' order, or None."""
+    if question.count(BLANK) != 2:
+        return None
+    nums = re.findall(r"\d+(?:\.\d+)?", reference.replace(",", ""))
+    if len(key_points) == 2 and all(len(words(k)) == 1 for k in key_points):
+        fills = [words(k)[0] for k in key_points]
+        if ANTONYMS.get(fills[0]) != fills[1]:
+            return None
+    elif len(nums) == 2 and nums[0] != nums[1]:
+        between = question.split(BLANK)[1]
+        if len(words(between)) <= 2:  # a range: "___ and ___", "___ - ___", "___ bytes to ___"
+            return None
+        fills = nums
+    else:
+        return None
+    aw = [w.replace(",", "") for w in words(answer)]
+    if not all(f in aw for f in fills):
+        return None
+    first, second = aw.index(fills[0]), aw.index(fills[1])
+    return ", ".join(fills) if second < first else None
 
 
 # ---- The feedback text ----------------------------------------------------------------------------------------
