@@ -250,6 +250,15 @@ def test_a_short_follow_up_on_what_was_just_answered_is_answered(tutor):
     assert not ans.refused and "boot volume" in ans.answer, ans.answer
 
 
+def test_a_follow_up_asking_for_another_row_of_the_table_just_answered_is_answered(tutor):
+    # P3 answered the first question; "another one" for graphics is G3, a row of the same table, not in P3's top five
+    ans = tutor.ask("any other one for graphics?", ["what instance type should I pick for ML training?"])
+    assert not ans.refused and ans.citations[0].passage.title == "G3", ans.answer
+    # a refused follow-up says what it followed, not only its own few words
+    ans = tutor.ask("and if i kill it myself?", ["what is spot?"])
+    assert not ans.refused or "(asked about “spot”)" in ans.answer, ans.answer
+
+
 def test_a_sentence_that_opens_on_its_verb_is_given_its_subject(tutor):
     # the notes' "Is a service that collects data about requests …" sits under "What is X-Ray?"; read in an answer
     # comparing X-Ray with Step Functions, it must say which one it is

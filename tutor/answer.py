@@ -402,12 +402,14 @@ def lost_subject(question: str, history: list[str], retrieval: Retrieval, retrie
 
 # Words a follow-up uses to point, not to ask: "is there another one besides that?"
 _POINTING = {"anoth", "one", "besid", "els", "other"}
+_ANOTHER = re.compile(r"\b(?:another|other|else|besides)\b", re.I)
 
 
 def continues_covered(question: str, history: list[str], retrieval: Retrieval, retriever, threshold: float) -> bool:
     """"can I boot from it?" after a covered question about the cheapest EBS volume: a follow-up has few words of its
     own, so its support score is low. It is covered when it stays with what was just answered (its best passage is
-    among the previous question's best five) and that passage holds every word it asks with."""
+    among the previous question's best five, or, when it asks for another one, a row of the same table) and that
+    passage holds every word it asks with."""
     history = [h for h in history if h and h.strip()]
     if not history or not retrieval.results or not is_followup(question, history):
         return False
@@ -416,7 +418,13 @@ def continues_covered(question: str, history: list[str], retrieval: Retrieval, r
     if not own or not own <= retriever.terms[top.id].all:
         return False
     prev = retriever.retrieve(history[-1], history[:-1])
-    return prev.support >= threshold and top.id in {r.passage.id for r in prev.results[:5]}
+    if prev.support < threshold:
+        return False
+    if top.id in {r.passage.id for r in prev.results[:5]}:
+        return True
+    # "is there another graphics one besides that?" after the ML instance family: another row of the same table
+    was = prev.results[0].passage
+    return bool(_ANOTHER.search(question)) and top.kind == was.kind == "table_row" and top.section[:-1] == was.section[:-1]
 
 
 # The thing a "what is X?" question asks about: X, up to a clause word or punctuation ("what is aws direct connect
@@ -518,7 +526,9 @@ def compose(
             return spelled
     if not retrieval.results or (support < threshold and not continues_covered(question, history, retrieval, retriever,
                                                                                   threshold)):
-        return refusal(question, retrieval, support)
+        # a follow-up's own words ("and if i kill it myself?") name too little: say what it followed
+        asked_after = history[-1] if history and history[-1].strip() and is_followup(question, history) else ""
+        return refusal(question, retrieval, support, about=asked_after)
     previous = lost_subject(question, history, retrieval, retriever)
     if previous:
         return refusal(question, retrieval, support, about=previous)
