@@ -39,3 +39,16 @@ def test_an_option_in_acronyms_is_matched_to_the_notes_words(tutor):
     ans = tutor.ask(q, options={"A": "Email verification.", "B": "AWS MFA.", "C": "AWS Organizations."})
     assert ans.choice == ["B"]
     assert "Multifactor" in ans.answer
+
+
+def test_a_name_with_a_number_is_known_by_its_short_form():
+    m = AcronymMap(["Route 53 is Amazon's DNS service", "use Layer 7 features", "First 1 million requests", "F1: FPGA"])
+    assert m.spell_numbered("r53 vs cloudfront") == "Route 53 vs cloudfront"
+    assert m.spell_numbered("is it L7?") == "is it Layer 7?"
+    assert m.spell_numbered("f1 instances") == "f1 instances"  # the notes write F1 themselves: not 'First 1'
+
+
+def test_a_question_in_a_short_form_with_a_number_is_answered(tutor):
+    ans = tutor.ask("r53 vs cloudfront, what does each one do?")
+    assert not ans.refused, ans.answer
+    assert "Route 53" in ans.answer and "CloudFront" in ans.answer, ans.answer

@@ -14,6 +14,8 @@ from functools import lru_cache
 from .text import STOPWORDS, english_zipf, stem, words
 
 _CAPS_RUN = re.compile(r"\b(?:[A-Z][a-z]+[ -]){1,3}[A-Z][a-z]+s?\b")
+# A name ending in a number: learners write 'r53' for 'Route 53', 'L7' for 'Layer 7'.
+_NAMED_NUMBER = re.compile(r"\b([A-Z][a-z]+) (\d{1,4})\b")
 # An acronym that is also a common English word ('sam', 'cat') would be read as the word.
 COMMON_WORD_ZIPF = 4.0
 # A closed compound: a rare whole word made of two common ones (Zipf scale, 0 to about 7).
@@ -77,6 +79,10 @@ class AcronymMap:
                 acr = acronym_of(m.group())
                 if acr and acr not in notes_words:  # the notes write it themselves: nothing to expand
                     counts.setdefault(acr, Counter())[m.group()] += 1
+            for m in _NAMED_NUMBER.finditer(t):
+                acr = m.group(1)[0].lower() + m.group(2)
+                if acr not in notes_words:  # 'F1' is an instance family, not 'First 1'
+                    counts.setdefault(acr, Counter())[m.group()] += 1
         self.phrases: dict[str, str] = {}
         for acr, c in counts.items():
             by_key = Counter()
@@ -90,7 +96,8 @@ class AcronymMap:
     def expand(self, question: str) -> str:
         """'what is MFA?' → 'what is MFA (Multifactor Authentication)?'. A word in capitals ('MFA',
         'RIs') is taken for an acronym; in lower case only from three letters on ('mfa', 'elb'),
-        since 'od' or 'ws' typed in lower case is more likely something else."""
+        since 'od' or 'ws' typed in lower case is more likely something else; a letter and a number
+        ('r53', 'l7') either way."""
         def sub(m: re.Match) -> str:
             tok = m.group()
             if not tok.isupper() and not (tok[:-1].isupper() and tok.endswith("s")) and len(tok) < 3:
@@ -99,7 +106,16 @@ class AcronymMap:
             phrase = self.phrases.get(acr.lower())
             return f"{tok} ({phrase})" if phrase else tok
 
-        return re.sub(r"\b(?:[A-Z]{2,6}s?|[a-z]{3,6})\b", sub, question)
+        return re.sub(r"\b(?:[A-Z]{2,6}s?|[a-z]{3,6}|[A-Za-z]\d{1,4})\b", sub, question)
+
+    def spell_numbered(self, text: str) -> str:
+        """'r53 vs cloudfront' → 'Route 53 vs cloudfront': a short name with a number is unambiguous once the notes
+        name it, and no passage carries 'r53' itself, so retrieval reads the name."""
+        def sub(m: re.Match) -> str:
+            phrase = self.phrases.get(m.group().lower())
+            return phrase if phrase and _NAMED_NUMBER.fullmatch(phrase) else m.group()
+
+        return re.sub(r"\b[A-Za-z]\d{1,4}\b", sub, text)
 
 
 # "what does RDS stand for?", "what's MFA short for?", "RDS stands for?"

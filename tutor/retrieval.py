@@ -253,8 +253,8 @@ class Retriever:
         return out
 
     def retrieve(self, question: str, history: list[str] | None = None, k: int | None = None) -> Retrieval:
-        question = self.speller.fix(without_asides(question))
-        history = [self.speller.fix(without_asides(h)) for h in history or []]
+        question = self.acronym_map.spell_numbered(self.speller.fix(without_asides(question)))
+        history = [self.acronym_map.spell_numbered(self.speller.fix(without_asides(h))) for h in history or []]
         query = shape_query(question, history)
         k = k or self.settings.top_k
         # Ranking reads an acronym as itself (the passages carry theirs); the answer is composed and
