@@ -99,6 +99,18 @@ def test_an_option_that_does_not_fit_is_shown_with_what_the_notes_say_of_it(tuto
     _assert_grounded(ans)
 
 
+def test_an_option_the_notes_say_in_other_words_is_chosen_and_quoted(tutor):
+    # "ec2-user@<public IP …>" shares few words with "ec2-user@x.x.x.x as hostname": its meaning counts too, and the
+    # sentence the choice rests on is quoted rather than only the section named
+    ans = _ask(tutor, "When configuring PuTTY to open an SSH session to an Amazon Linux EC2 instance, what should be "
+                      "entered as the host name?",
+               {"A": "<instance ID>@amazonaws.com", "B": "Administrator@<public IP address of the instance>",
+                "C": "ec2-user@<public IP address of the instance>", "D": "root@<public IP address of the instance>"})
+    assert ans.choice == ["C"], ans.answer
+    assert "ec2-user@x.x.x.x as hostname [1]" in ans.answer, ans.answer
+    _assert_grounded(ans)
+
+
 def test_without_the_embedding_model_lexical_evidence_still_answers(tutor):
     def broken(texts):
         raise RuntimeError("no model")
