@@ -97,6 +97,12 @@ def test_and_x_after_a_question_about_its_sibling_row_asks_the_same_of_x_alone(t
     assert "Read Replica" in r.results[0].passage.section_path, r.results[0].passage.section_path
 
 
+def test_and_x_after_a_question_about_a_sibling_entry_of_a_list_is_answered_with_x(tutor):
+    # "Key (name of the object)" and "Value (the data …)" are entries of one list: the follow-up asks about the value
+    ans = tutor.ask("what about the value?", ["what is the key of an S3 object?"])
+    assert "sequence of bytes" in ans.answer, ans.answer
+
+
 def test_which_one_picks_from_what_was_just_discussed(tutor):
     # "which one helps performance?" after Multi-AZ and read replicas: not S3's performance tips
     r = tutor.retrieve("which one helps performance?", ["what is multi-az?", "and read replicas?"])

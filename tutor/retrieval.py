@@ -37,6 +37,7 @@ SUBJECT_PRONOUN = re.compile(r"\b(it|its|it's|they|their)\b", re.I)
 # "and when redis?", "what about memcached?": the previous question asked again of something else, which is named, not
 # pointed back at ("can those have multi-AZ?" is still about those)
 _SWITCH = re.compile(r"^\s*(?:and|what about|how about|what of)\b", re.I)
+_NAMED_BULLET = re.compile(r"^\s*((?:[\w\-]+ ){0,2}[\w\-]+)\s*\(")
 _POINTS_BACK = re.compile(r"\b(?:it|its|it's|they|them|their|those|these|that|this|same)\b", re.I)
 
 # A follow-up that asks for something other than what was just answered; "can they be in another region?" asks
@@ -292,14 +293,19 @@ class Retriever:
 
     def _switched_subject(self, question: str, previous: str) -> set[str]:
         """"and when redis?" after "when should I pick memcached?": the follow-up keeps the previous question's aspect
-        ("when … pick") but changes its subject to a sibling row of the same table, so the previous subject's name is
-        no longer a query word (else the passage naming both, "engines: Memcached, Redis", wins). Returns its terms."""
+        ("when … pick") but changes its subject to a sibling row of the same table (or a sibling bullet that names an
+        entry: "and the value part?" after an object's key), so the previous subject's name is no longer a query word
+        (else the passage naming both, "engines: Memcached, Redis", "key value store", wins). Returns its terms."""
         if self._row_tables is None:
             tables: dict[str, set[tuple[str, ...]]] = {}
             for p in self.passages.values():
                 if p.kind == "table_row":
                     for t in content_terms(p.title):
                         tables.setdefault(t, set()).add(p.section[:-1])
+                else:  # a bullet that names an entry and explains it: "Key (name of the object)", "Value (the data …)"
+                    m = _NAMED_BULLET.match(p.title or "")
+                    for t in content_terms(m.group(1)) if m else []:
+                        tables.setdefault(t, set()).add((*p.section, "•"))
             self._row_tables = tables
         own = set(content_terms(question))
         named = set().union(*(self._row_tables.get(t, set()) for t in own))
