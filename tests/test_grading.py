@@ -293,6 +293,28 @@ def test_blanks_whose_order_changes_nothing_are_not_an_order_mistake(grader, q, 
     assert not any("order" in c for c in g.contradictions), g
 
 
+def test_two_pairs_said_the_other_way_round_contradict(grader):
+    q = 'Which items do your notes list under "Non Relational Databases"?'
+    ref = "Database; Collection = Table; Document = Row; Key Value Pairs = Fields"
+    kps = ["Database", "Collection = Table", "Document = Row", "Key Value Pairs = Fields"]
+    g = grader.grade(q, ref, "collection = row, document = table", key_points=kps)
+    assert g.verdict == "incorrect" and any("Collection = Table" in c for c in g.contradictions), g
+    g = grader.grade(q, ref, "collection = table, document = row", key_points=kps)
+    assert g.verdict != "incorrect" and not g.contradictions, g
+
+
+def test_a_summary_making_most_points_is_right_but_a_list_missing_an_item_is_partial(grader):
+    sc1 = "Lowest cost storage for infrequently accessed workloads; File Server; Cannot be a boot volume"
+    kps = ["Lowest cost storage for infrequently accessed workloads", "File Server", "Cannot be a boot volume"]
+    g = grader.grade("What is Cold HDD (SC1)?", sc1, "lowest cost storage for infrequently accessed workloads, file servers",
+                     key_points=kps)
+    assert g.verdict == "correct", g  # only the descriptive clause "Cannot be a boot volume" left out
+    r53 = "EC2 instances; Load Balancers; S3 Buckets"
+    g = grader.grade("Which items do your notes list under Route 53?", r53, "EC2 instances and S3 buckets",
+                     key_points=["EC2 instances", "Load Balancers", "S3 Buckets"])
+    assert g.verdict == "partial" and g.missing == ["Load Balancers"], g
+
+
 def test_a_word_swapped_for_its_opposite_contradicts(grader):
     q, ref = "What is S3 - One Zone IA?", "Same as IA. However, data is stored in a single availability zone only"
     g = grader.grade(q, ref, "like IA but data is stored in multiple availability zones")

@@ -44,6 +44,7 @@ from tutor.grading_feedback import (
     other_contradictions,
     sibling_contradictions,
     swapped_fills,
+    swapped_pairs,
 )
 from tutor.types import Citation, Grade
 
@@ -210,6 +211,9 @@ class Grader:
         order = swapped_fills(q_text, r_text, kp_texts, a_text)
         if order:
             contra.append(GRADE_ORDER.format(expected=order))
+        paired = swapped_pairs(kp_texts, a_text)
+        if paired:
+            contra.append(GRADE_SIBLING.format(said=paired[0], expected=paired[1]))
         if flipped and not contra:  # "can be a boot volume" against "Cannot be a boot volume"
             contra = [GRADE_NEGATION.format(phrase=f'"{flipped[0]}"')]
         if contra:
@@ -220,7 +224,7 @@ class Grader:
             wrong = [k for k in matched if any(n in c for c in contra for n in numbers(k))]
             matched, missing = [k for k in matched if k not in wrong], wrong + [k for k in missing if k not in wrong]
         elif p >= self.t_correct:
-            verdict = "partial" if explicit and missing and matched else "correct"
+            verdict = "partial" if explicit and missing and matched and not _most_said(matched, missing) else "correct"
         elif explicit and matched and not missing and p >= self.t_partial:
             verdict = "correct"  # every key point the quiz asked for is there
         elif matched and (p >= self.t_partial or explicit):
@@ -298,6 +302,18 @@ def name_aliases(reference: str) -> set[str]:
     if len(ws) >= 2 and all(w.isalpha() for w in ws):
         out |= {"".join(w[0] for w in ws), "".join(w[0] for w in ws) + "s"}
     return {x for x in out if x}
+
+
+MOST_SAID = 0.5  # of the key points, with the model sure: a summary that leaves out a descriptive clause or two
+DESCRIPTIVE_WORDS = 4  # a key point this long describes; a shorter one is an item a list question asks for
+
+
+def _most_said(matched: list[str], missing: list[str]) -> bool:
+    """"cheapest storage for infrequently accessed workloads, file servers, not bootable": a summary that makes at
+    least half the points (two or more) and leaves out only descriptive clauses is right. An item of a list ("Load
+    Balancers" of "EC2 instances; Load Balancers; S3 Buckets") left out still makes it partial."""
+    return (len(matched) >= 2 and len(matched) >= MOST_SAID * (len(matched) + len(missing))
+            and all(len(m.split()) >= DESCRIPTIVE_WORDS for m in missing))
 
 
 def _name_aliases(reference: str, citation: Citation | None) -> set[str]:

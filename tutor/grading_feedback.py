@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import re
 
-from tutor.grading_features import ANTONYMS, NEGATORS, Encoded, expand_acronyms, is_content, numbers, stem, words
+from tutor.grading_features import (
+    ANTONYMS,
+    NEGATORS,
+    Encoded,
+    expand_acronyms,
+    fuzzy_equal,
+    is_content,
+    numbers,
+    stem,
+    words,
+)
 from tutor.types import Grade, Verdict
 
 # ---- What the grader says (used by code and tests alike) -------------------------------------------------
@@ -223,6 +233,44 @@ def swapped_fills(question: str, reference: str, key_points: list[str], answer: 
         return None
     first, second = aw.index(fills[0]), aw.index(fills[1])
     return ", ".join(fills) if second < first else None
+
+
+# "Collection = Table", "Bucket polices - Applied at a bucket level": a key point that pairs a thing with what it is
+_PAIR = re.compile(r"^\s*(.+?)\s*(?:=|\s[-–]\s|:)\s*(.+?)\s*$")
+_CLAUSES = re.compile(r"[,;.]|\b(?:and|while|but|whereas)\b")
+
+
+def _content(text: str) -> list[str]:
+    return [w for w in words(text) if is_content(w)]
+
+
+def swapped_pairs(key_points: list[str], answer: str) -> tuple[str, str] | None:
+    """Two pairs of the notes said the other way round: "collection = row, document = table" where they say
+    Collection = Table and Document = Row; "bucket policies apply at the object level" where bucket policies are
+    applied at a bucket level and ACLs at an object level. Returns (what the learner paired, the notes' pair)."""
+    pairs = []
+    for k in key_points:
+        m = _PAIR.match(k)
+        if m:
+            subj, pred = _content(m.group(1)), _content(m.group(2))
+            if subj and pred and len(subj) <= 4 and len(pred) <= 6:
+                pairs.append((k, subj, set(pred)))
+    if len(pairs) < 2:
+        return None
+    for clause in _CLAUSES.split(answer.lower()):
+        cw = _content(clause)
+        for k, subj, pred in pairs:
+            if not all(any(fuzzy_equal(x, y) for y in cw) for x in subj):
+                continue
+            rest = {stem(w) for w in cw if not any(fuzzy_equal(w, x) for x in subj)}
+            mine = {stem(w) for w in pred}
+            for k2, subj2, pred2 in pairs:
+                theirs = {stem(w) for w in pred2}
+                if k2 == k or not theirs - mine or not mine - theirs:
+                    continue
+                if rest & (theirs - mine) and not rest & (mine - theirs):
+                    return clause.strip(), k
+    return None
 
 
 # ---- The feedback text ----------------------------------------------------------------------------------------
