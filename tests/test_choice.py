@@ -111,6 +111,35 @@ def test_an_option_the_notes_say_in_other_words_is_chosen_and_quoted(tutor):
     _assert_grounded(ans)
 
 
+def test_practice_question_vectors_are_kept_on_disk_for_the_next_process(tutor, tmp_path, monkeypatch):
+    from tutor import choice_evidence as ce
+    from tutor.embedding import encode
+
+    asked: list[int] = []
+
+    def counting(texts):
+        asked.append(len(texts))
+        return encode(texts)
+
+    opts = {"A": "On-Demand", "B": "Spot", "C": "Reserved"}
+    cache = ce._EmbedCache()
+    monkeypatch.setattr(ce, "_EMB", cache)
+    ce.keep_vectors_in(tmp_path)
+    q = "Which EC2 option lets you bid on spare capacity?"
+    first = answer_choice(q, opts, tutor.retrieve(q), tutor.retriever, encode=counting)
+    assert (tmp_path / ce.CACHE_FILE).exists() and sum(asked) > ce.LIGHT_TEXTS
+    # a new process: a fresh cache reads the file, and only the new question's own words are embedded
+    asked.clear()
+    monkeypatch.setattr(ce, "_EMB", ce._EmbedCache())
+    ce.keep_vectors_in(tmp_path)
+    again = answer_choice(q, opts, tutor.retrieve(q), tutor.retriever, encode=counting)
+    assert sum(asked) == 0 and again.choice == first.choice == ["B"]
+    (tmp_path / ce.CACHE_FILE).write_bytes(b"not a cache")  # a damaged file is recomputed, not an error
+    monkeypatch.setattr(ce, "_EMB", ce._EmbedCache())
+    ce.keep_vectors_in(tmp_path)
+    assert answer_choice(q, opts, tutor.retrieve(q), tutor.retriever, encode=counting).choice == ["B"]
+
+
 def test_without_the_embedding_model_lexical_evidence_still_answers(tutor):
     def broken(texts):
         raise RuntimeError("no model")

@@ -7,10 +7,12 @@ of every unit) and densely (cosine of the embeddings of the unit and the questio
 """
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -146,12 +148,45 @@ def units_of(p: Passage) -> tuple[Unit, ...]:
 
 # ---------------------------------------------------------------- embeddings
 class _EmbedCache:
-    """Normalized vectors by text; units are embedded once per process, in batches."""
+    """Normalized vectors by text; units are embedded once per process, in batches. Kept on disk too once attached
+    to a TUTOR_HOME (`keep_vectors_in`): a practice question embeds a few hundred units the first time (about 6 s
+    on 2 cores), and each `tutor ask` from the command line is a new process. A cache: written to a temporary
+    name and renamed, read with allow_pickle=False, and a missing or damaged file is recomputed, never an error."""
 
     def __init__(self, limit: int = 20_000):
         self.vecs: OrderedDict[str, np.ndarray] = OrderedDict()
         self.limit = limit
         self.lock = threading.Lock()
+        self.path: Path | None = None
+
+    def attach(self, path: Path) -> None:
+        with self.lock:
+            if self.path == path:
+                return
+            self.path = path
+            try:
+                with np.load(path, allow_pickle=False) as z:
+                    texts, vecs = z["texts"], z["vectors"]
+            except Exception:  # noqa: BLE001 (missing, damaged or foreign: recomputed)
+                return
+            if texts.ndim != 1 or vecs.ndim != 2 or len(texts) != len(vecs) or vecs.dtype != np.float32:
+                return
+            for t, v in zip(texts.tolist(), vecs):
+                self.vecs.setdefault(t, v)
+
+    def _save(self) -> None:
+        path = self.path
+        if path is None or not self.vecs:
+            return
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npz")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(tmp, texts=np.array(list(self.vecs), dtype=str), vectors=np.stack(list(self.vecs.values())))
+            os.replace(tmp, path)
+        except OSError:  # a read-only home still answers; the next process embeds again
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def get(self, texts: list[str], encode) -> np.ndarray:
         with self.lock:
@@ -163,11 +198,18 @@ class _EmbedCache:
                     self.vecs[t] = np.asarray(v, dtype=np.float32)
                 while len(self.vecs) > self.limit:
                     self.vecs.popitem(last=False)
+                self._save()
         with self.lock:
             return np.stack([self.vecs[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
 
 
 _EMB = _EmbedCache()
+CACHE_FILE = "choice_vectors.npz"
+
+
+def keep_vectors_in(home: Path) -> None:
+    """Keep the practice-question unit vectors under this TUTOR_HOME (read now, written when new ones are made)."""
+    _EMB.attach(Path(home) / CACHE_FILE)
 
 
 # Batches of 16, not encode's 64: a practice question embeds a few hundred units at once, and in the
@@ -175,12 +217,22 @@ _EMB = _EmbedCache()
 OPTION_BATCH = 16
 
 
-def default_encoder():
-    from functools import partial
+# Up to this many new texts (a question and its options, once the units are cached) go through the light query
+# encoder one by one when the full model is not loaded: loading it costs a `tutor ask` about 4 s.
+LIGHT_TEXTS = 16
 
-    from .embedding import encode
 
-    return partial(encode, batch_size=OPTION_BATCH)
+def default_encoder(embed_one=None):
+    """Batches through the full model; a few texts through `embed_one` (the Tutor's query embedding) while the full
+    model is not loaded, as in a short-lived `tutor ask`."""
+    from .embedding import encode, full_model_loaded
+
+    def enc(texts: list[str]) -> np.ndarray:
+        if embed_one is not None and len(texts) <= LIGHT_TEXTS and not full_model_loaded():
+            return np.asarray([embed_one(t) for t in texts], dtype=np.float32)
+        return encode(texts, batch_size=OPTION_BATCH)
+
+    return enc
 
 
 # ---------------------------------------------------------------- option terms
@@ -268,7 +320,7 @@ def gather(question: str, options: dict[str, str], retrieval, retriever, encode=
     dense = False
     if n:
         try:
-            enc = encode or default_encoder()
+            enc = encode or default_encoder(getattr(getattr(retriever, "vectors", None), "embed", None))
             U = _EMB.get([u.embed_text for u in units], enc)
             B = _EMB.get([u.text for u in units], enc)
             V = _EMB.get([question] + [options[L] for L in letters], enc)

@@ -65,8 +65,9 @@ def _light_queries(tutor) -> None:
 
 def cmd_ask(tutor, args) -> int:
     question, options = _parse_options(args.question)
-    if not options:  # practice questions with options score them with the full model anyway
-        _light_queries(tutor)
+    # practice questions too: their units' vectors are kept under TUTOR_HOME once made, and the question and
+    # options are a few texts for the light encoder (tutor/choice_evidence.py)
+    _light_queries(tutor)
     tutor.ensure_index()
     ans = tutor.ask(question, args.history, options)
     if args.json:

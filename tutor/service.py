@@ -101,6 +101,10 @@ class Tutor:
         if options is None:  # a practice question pasted whole, options and all, as the CLI and the web UI take it
             q, options = split_options(q)
             q = q or clean_question(question)
+        if options:
+            from .choice_evidence import keep_vectors_in
+
+            keep_vectors_in(self.settings.home)
         retrieval = self.retrieve(q, history)
         ans = compose(q, retrieval, self.retriever, self.settings.answer, history or [], options)
         if self.settings.llm:  # optional rephrasing, checked against the cited passages (tutor/llm.py)
