@@ -24,6 +24,7 @@ def test_a_question_acronym_is_written_out_once_and_only_when_clear():
     assert m.expand("what is SAM?") == "what is SAM?"
     assert m.expand("are RIs cheap?") == "are RIs cheap?"
     assert m.expand("what is mfa?") == "what is mfa (Multifactor Authentication)?"
+    assert m.expand("is MFA-delete on?") == "is MFA-delete on?"  # a piece of a hyphenated name is left alone
 
 
 def test_a_question_in_acronyms_is_answered_from_the_spelled_out_bullet(tutor):

@@ -140,6 +140,18 @@ def test_practice_question_vectors_are_kept_on_disk_for_the_next_process(tutor, 
     assert answer_choice(q, opts, tutor.retrieve(q), tutor.retriever, encode=counting).choice == ["B"]
 
 
+def test_an_invented_name_that_shares_a_piece_with_the_notes_is_not_in_them(tutor):
+    # "SSE-RDS" is no option the notes list: its pieces sit in other sentences (RDS encryption, "Server Side
+    # Encryption"), which is no evidence for it
+    ans = _ask(tutor, "Which of the following are server side encryption options for S3? (Choose TWO)",
+               {"A": "SSE-KMS", "B": "SSE-RDS", "C": "SSE-C", "D": "SSE-EBS"})
+    assert ans.choice == ["A", "C"], ans.answer
+    assert "B (SSE-RDS) is not in your notes" in ans.answer, ans.answer
+    ans = _ask(tutor, "Which is a server side encryption option for S3?",
+               {"A": "SSE-RDS", "B": "SSE-KMS", "C": "SSE-EBS", "D": "SSE-Lambda"})
+    assert ans.choice == ["B"], ans.answer
+
+
 def test_without_the_embedding_model_lexical_evidence_still_answers(tutor):
     def broken(texts):
         raise RuntimeError("no model")

@@ -97,7 +97,7 @@ class AcronymMap:
         """'what is MFA?' → 'what is MFA (Multifactor Authentication)?'. A word in capitals ('MFA',
         'RIs') is taken for an acronym; in lower case only from three letters on ('mfa', 'elb'),
         since 'od' or 'ws' typed in lower case is more likely something else; a letter and a number
-        ('r53', 'l7') either way."""
+        ('r53', 'l7') either way. A part of a hyphenated name ('SSE-KMS') is left as it is."""
         def sub(m: re.Match) -> str:
             tok = m.group()
             if not tok.isupper() and not (tok[:-1].isupper() and tok.endswith("s")) and len(tok) < 3:
@@ -106,7 +106,8 @@ class AcronymMap:
             phrase = self.phrases.get(acr.lower())
             return f"{tok} ({phrase})" if phrase else tok
 
-        return re.sub(r"\b(?:[A-Z]{2,6}s?|[a-z]{3,6}|[A-Za-z]\d{1,4})\b", sub, question)
+        # not inside a hyphenated name: "SSE-KMS" is one name, not "SSE (Server Side Encryption)-KMS"
+        return re.sub(r"(?<![\w\-])(?:[A-Z]{2,6}s?|[a-z]{3,6}|[A-Za-z]\d{1,4})(?![\w\-])", sub, question)
 
     def spell_numbered(self, text: str) -> str:
         """'r53 vs cloudfront' → 'Route 53 vs cloudfront': a short name with a number is unambiguous once the notes

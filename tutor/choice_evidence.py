@@ -241,8 +241,14 @@ def term_alternates(text: str) -> dict[str, frozenset[str]]:
     A compound counts as its parts, each met by the part itself, the whole compound, or the
     compound written as one word ('multi-factor' ~ 'multifactor'; 'on-demand' ~ 'demand')."""
     out: dict[str, set[str]] = {}
+    # a name that opens on an acronym ("SSE-KMS", "SSE-C", "SSE-Lambda") is one thing: its pieces alone do not meet
+    # it, or an invented "SSE-RDS" would be met by any sentence on RDS next to one on server-side encryption
+    names = {m.group().lower() for m in re.finditer(r"(?<![\w\-])[A-Z][A-Z0-9]+(?:-[A-Za-z0-9]+)+(?![\w\-])", text)}
     for w in words(text):
         if w in STOPWORDS:
+            continue
+        if w in names:
+            out.setdefault(stem(w), set()).add(stem(w.replace("-", "")))
             continue
         pieces = [x for x in re.split(r"[.\-]", w) if x and x not in STOPWORDS]
         if len(pieces) <= 1 and ("-" not in w and "." not in w):
