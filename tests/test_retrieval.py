@@ -57,6 +57,15 @@ def test_two_words_the_notes_write_as_one_are_joined(tutor):
     assert "hostname" in top.results[0].passage.text, top.results[0].passage.section_path  # not Dedicated Hosts
 
 
+def test_a_hyphenated_name_written_as_one_word_is_the_name(tutor):
+    from tutor.spelling import Speller
+
+    sp = Speller([p.embed_text for p in tutor.passages()])
+    assert sp.fix("which languages does xray support") == "which languages does x-ray support"
+    ans = tutor.ask("which languages does xray support")
+    assert not ans.refused and "Python" in ans.answer, ans.answer
+
+
 def test_followup_stays_with_the_previous_topic(tutor):
     r = tutor.retrieve("what kind of apps are they good for?", ["what are spot instances?"])
     assert r.results[0].passage.title in ("Spot", "Sport Instances"), r.results[0].passage.section_path

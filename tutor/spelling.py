@@ -1,7 +1,8 @@
 """Learners misspell ("elasticahce", "recieve"); their notes' own words are the dictionary.
 A question word the notes lack is replaced by the one notes word within an edit or two of it,
 unless the word is common English (then it is a real word the notes simply do not use).
-Two words the notes write as one ("host name" → "hostname", "fail over" → "failover") are joined."""
+Two words the notes write as one ("host name" → "hostname", "fail over" → "failover") are joined, and one word
+the notes write hyphenated ("xray" → "x-ray") is split."""
 from __future__ import annotations
 
 import re
@@ -71,10 +72,15 @@ class Speller:
         self._known = set(self.vocab)
         notes_words = {w for t in texts for w in words(t)}
         self._abbreviations = {a: w for a, w in ABBREVIATIONS.items() if a not in notes_words}
+        # "xray", "multiaz": a hyphenated name of the notes written as one word
+        self._unhyphenated = {w.replace("-", ""): w for w in notes_words
+                              if "-" in w and w.replace("-", "").isalpha() and w.replace("-", "") not in notes_words}
 
     def fix_word(self, w: str) -> str:
         if w in self._abbreviations:
             return self._abbreviations[w]
+        if w in self._unhyphenated:
+            return self._unhyphenated[w]
         if len(w) < MIN_LEN or not w.isalpha() or w in self._known or w in STOPWORDS or english_zipf(w) >= COMMON_ZIPF:
             return w
         limit = 1 if len(w) <= 8 else 2
