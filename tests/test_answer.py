@@ -222,6 +222,20 @@ def test_a_number_about_something_else_is_not_an_answer(tutor):
     assert not ans.refused and "5" in ans.answer, ans.answer
 
 
+def test_a_price_question_is_answered_with_a_price_or_refused(tutor):
+    ans = tutor.ask("how much does an application load balancer cost per hour?")
+    assert ans.refused, ans.answer  # the ALB row says "Layer 7", which is no price
+    ans = tutor.ask("how much does lambda charge per request?")
+    assert not ans.refused and "$0.2" in ans.answer, ans.answer
+
+
+def test_an_error_code_the_notes_never_mention_is_not_answered_with_another_code(tutor):
+    ans = tutor.ask("what does a 503 error from a load balancer mean?")
+    assert ans.refused and "503" in ans.answer, ans.answer
+    ans = tutor.ask("what does a 504 error from a load balancer mean?")
+    assert not ans.refused and "timed out" in ans.answer, ans.answer
+
+
 def test_a_follow_up_about_it_is_not_answered_with_another_things_facts(tutor):
     # the notes price Lambda, not S3: "it" is S3, so Lambda's pricing is no answer
     ans = tutor.ask("how is it priced?", ["what is S3?"])

@@ -374,6 +374,37 @@ def quantity_head(question: str) -> str | None:
     return phrase[-1] if phrase and content_terms(phrase[-1]) else None
 
 
+# "how much does an ALB cost per hour?", "what's the price of …": asks for a price, which only an amount answers (a
+# sum, "free", or a share off another price); "Layer 7" or "1 Year or 3 Year Terms" is no price.
+_ASKS_PRICE = re.compile(
+    r"\bhow much (?:does|do|is|are|would|will|did|should)\b[^?.!]*\b(?:cost|charge|pay|bill|price|fee)"
+    r"|\b(?:price|cost|fee)s? (?:of|for)\b|\bwhat (?:does|do|would|will) [^?.!]*\bcost\b", re.I)
+_AMOUNT = re.compile(r"[$€£]\s?\d|\d\s?(?:%|cents?\b|usd\b|dollars?\b)|\bfree\b|\bper cent\b", re.I)
+
+
+# A code the question is about: "a 503 error", "HTTP 429", "port 22". Notes that never write the number do not say
+# what it means, however close their own codes are ("504 error means the gateway has timed out").
+_CODE = re.compile(r"\b(\d{2,5})\s*(?:errors?|status|codes?|responses?)\b|\b(?:errors?|status|code|port|http)\s*(\d{2,5})\b",
+                   re.I)
+
+
+def unknown_code(question: str, vocab) -> str:
+    """The error code or port the question asks about when the notes never mention that number, else ""."""
+    for m in _CODE.finditer(question):
+        code = m.group(1) or m.group(2)
+        if code not in vocab:
+            return code
+    return ""
+
+
+def asks_price(question: str) -> bool:
+    return bool(_ASKS_PRICE.search(question))
+
+
+def states_price(units: list["Unit"]) -> bool:
+    return any(_AMOUNT.search(u.text) for u in units)
+
+
 def states_quantity(units: list["Unit"], head: str | None) -> bool:
     """Some chosen unit holds a number, and (when the question names what it counts) that thing too."""
     want = set(content_terms(head)) if head else set()
@@ -536,6 +567,8 @@ def compose(
     plain = without_asides(question)  # "what is EC2 in simple terms?" asks what EC2 is
     if undefined_subject(retriever.speller.fix(plain), history, retrieval, retriever):
         return refusal(question, retrieval, support)
+    if unknown_code(question, retriever.bm25.vocab):
+        return refusal(question, retrieval, support)
     overview = table_overview(question, retrieval, retriever.passages.values())
     if overview is not None:
         return overview
@@ -564,6 +597,8 @@ def compose(
     if quantity and not states_quantity(chosen, quantity_head(fixed)):
         # asked for a quantity, and what the notes say about it holds none (or none of that thing): not given
         return refusal(question, retrieval, support)
+    if asks_price(fixed) and not states_price(chosen):
+        return refusal(question, retrieval, support)  # asked for a price, and the notes give none for it
     text, cites = _render(chosen, _budget(question, settings)[1])
     return Answer(question, text, False, support, cites, retrieval.results)
 
