@@ -222,6 +222,13 @@ def test_a_number_about_something_else_is_not_an_answer(tutor):
     assert not ans.refused and "5" in ans.answer, ans.answer
 
 
+def test_a_comparison_whose_best_passage_names_both_in_passing_compares_their_own_passages(tutor):
+    # the ElastiCache definition lists "engines: Memcached, Redis"; each side has its own row
+    ans = tutor.ask("memcached vs redis?")
+    titles = {c.passage.title for c in ans.citations}
+    assert {"Memcached", "Redis"} <= titles, ans.answer
+
+
 def test_a_price_question_is_answered_with_a_price_or_refused(tutor):
     ans = tutor.ask("how much does an application load balancer cost per hour?")
     assert ans.refused, ans.answer  # the ALB row says "Layer 7", which is no price

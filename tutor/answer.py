@@ -127,6 +127,17 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
         # ("On Demand" against "Reserved Instances"; not "Reserved" again)
         side = set(content_terms(best.passage.title))
         asked = compared_terms(question) or q_terms  # the compared things, not the scenario around them
+        sides = compared_sides(question)
+
+        def names(p: Passage) -> set[str]:  # its key and the heading it sits under ("What is X-Ray?")
+            return set(content_terms(" ".join([p.title, *p.section[-1:]])))
+
+        if sides and all(sides) and not names(best.passage) & (sides[0] | sides[1]):
+            # "memcached vs redis?": the best passage names both in passing ("engines: Memcached, Redis"); each side
+            # is the best passage whose own key names all of it
+            picks = [next((u for u in ranked if want <= names(u.passage)), None) for want in sides]
+            if all(picks) and picks[0].passage.id != picks[1].passage.id:
+                return _select_sides(units, picks[0].passage, picks[1].passage, max_units, max_words)
         inner = _sides_inside(units, best.passage, asked - side)
         if inner:  # "standard vs convertible RIs": both sides are items of one passage, neither is its key
             return _in_notes_order(inner, units)
@@ -222,9 +233,10 @@ def _sides_inside(units: list[Unit], passage: Passage, asked: set[str]) -> list[
 _SIDE_END = re.compile(r"[?,;:.!]|\s(?:for|if|when|in|to|with|where|which|because|so|and|or)\s", re.I)
 
 
-def compared_terms(question: str) -> set[str]:
-    """The terms of the two things a comparison names: "st1 vs sc1 for an old file server …" compares st1 and sc1
-    (not "file" and "server"); "difference between Multi-AZ and read replicas". Empty when no sides are written."""
+def compared_sides(question: str) -> tuple[set[str], set[str]] | None:
+    """The terms of each of the two things a comparison names: "st1 vs sc1 for an old file server …" compares st1
+    and sc1 (not "file" and "server"); "difference between Multi-AZ and read replicas". None when no sides are
+    written."""
     m = re.search(r"(.*?)\b(?:vs\.?|versus)\s+(.*)", question, re.I)
     if m:
         left, right = m.group(1), m.group(2)
@@ -233,11 +245,17 @@ def compared_terms(question: str) -> set[str]:
     else:
         m = re.search(r"\b(?:between|compare)\s+(.+?)\s+(?:and|with|to)\s+(.*)", question, re.I)
         if not m:
-            return set()
+            return None
         left, right = m.group(1), m.group(2)
     right = _SIDE_END.split(" " + right + " ", maxsplit=1)[0]
     right = " ".join(right.split()[:3])
-    return set(content_terms(left)) | set(content_terms(right))
+    return set(content_terms(left)), set(content_terms(right))
+
+
+def compared_terms(question: str) -> set[str]:
+    """Both sides' terms together (empty when no sides are written)."""
+    sides = compared_sides(question)
+    return sides[0] | sides[1] if sides else set()
 
 
 def _select_sides(units: list[Unit], a: Passage, b: Passage, max_units: int, max_words: int) -> list[Unit]:
