@@ -229,6 +229,12 @@ def test_a_comparison_whose_best_passage_names_both_in_passing_compares_their_ow
     assert {"Memcached", "Redis"} <= titles, ans.answer
 
 
+def test_an_answer_is_not_padded_with_another_topic_on_words_already_answered(tutor):
+    # S3's HTTP 200 answers it; Lambda's "upload your code" only repeats "upload" and "code"
+    ans = tutor.ask("what code do I get when an upload works?", ["do bucket names have to be unique in s3?"])
+    assert "200" in ans.answer and "Lambda" not in ans.answer, ans.answer
+
+
 def test_a_price_question_is_answered_with_a_price_or_refused(tutor):
     ans = tutor.ask("how much does an application load balancer cost per hour?")
     assert ans.refused, ans.answer  # the ALB row says "Layer 7", which is no price

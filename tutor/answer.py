@@ -159,6 +159,7 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
             if len(picked) >= 3:  # one sentence under the list's head, not one per item
                 head = best.passage.title.rstrip("?:. ")
                 return [u if u.context else replace(u, context=head, text=f"{head}: {u.text}") for u in picked]
+    said = best.terms & q_terms
     for u in ranked[1:]:
         if len(chosen) >= max_units:
             break
@@ -166,8 +167,11 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
             continue
         if used + nwords(u.text) > max_words:
             continue
+        if u.passage.section[:1] != best.passage.section[:1] and u.terms & q_terms <= said:
+            continue  # another part of the notes, on words already answered ("key" of an S3 object after KMS keys)
         chosen.append(u)
         used += nwords(u.text)
+        said |= u.terms & q_terms
     return _in_notes_order(_cover_parts(chosen, ranked, question, max_units, max_words), units)
 
 
