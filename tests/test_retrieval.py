@@ -112,6 +112,15 @@ def test_and_x_after_a_question_about_a_sibling_entry_of_a_list_is_answered_with
     assert "sequence of bytes" in ans.answer, ans.answer
 
 
+def test_that_one_points_and_names_nothing(tutor):
+    from tutor.retrieval import query_weights
+
+    assert "one" not in query_weights("what's the max for that one?", ["what if I need more than 10,000 IOPS?"])
+    assert "one" in query_weights("what is S3 One Zone IA?", [])  # part of a name
+    ans = tutor.ask("what's the max for that one?", ["how many IOPS does gp2 give?", "what if I need more than that?"])
+    assert "20,000 IOPS" in ans.answer, ans.answer
+
+
 def test_which_one_picks_from_what_was_just_discussed(tutor):
     # "which one helps performance?" after Multi-AZ and read replicas: not S3's performance tips
     r = tutor.retrieve("which one helps performance?", ["what is multi-az?", "and read replicas?"])

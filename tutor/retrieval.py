@@ -100,6 +100,10 @@ _CONTRAST_CUES = {"instead", "rather"}
 CONTRAST_WEIGHT = 0.5  # a priori: half; dev has too few such questions to fit it
 
 
+# "which one", "that one": "one" points, it names nothing ("One Zone IA" is not asked about)
+_POINTER_ONE = re.compile(r"\b(which|that|this|the|another|other|any|each|every)\s+ones?\b", re.I)
+
+
 def query_weights(question: str, history: list[str]) -> dict[str, float]:
     """Query terms and their weights. In a follow-up the learner's own words say what is asked and
     the previous question only says about what ('how is it priced?' after 'what is Lambda?'), so
@@ -108,13 +112,13 @@ def query_weights(question: str, history: list[str]) -> dict[str, float]:
     weights: dict[str, float] = {}
     followup = is_followup(question, history)
     for i, earlier in enumerate(leaned_on(question, history)):
-        for t in content_terms(earlier):
+        for t in content_terms(_POINTER_ONE.sub(r"\1", earlier)):
             weights.setdefault(t, 1.0 if i == 0 else CHAIN_WEIGHT)
     own = FOLLOWUP_OWN_WEIGHT if followup else 1.0
     contrast = {t for m in _CONTRAST.finditer(question) for t in content_terms(m.group(1))}
     asked = set(content_terms(_CONTRAST.sub(" ", question)))
     request = LIST_REQUEST.search(question)
-    for t in content_terms(question):
+    for t in content_terms(_POINTER_ONE.sub(r"\1", question)):
         if (t in _CONTRAST_CUES and contrast) or (t in _REQUEST_WORDS and request):
             continue
         weights[t] = own * (CONTRAST_WEIGHT if t in contrast and t not in asked else 1.0)
