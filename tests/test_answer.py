@@ -390,6 +390,9 @@ def test_asked_for_the_kinds_of_something_the_answer_is_the_whole_table(tutor):
     # asked for more than the kinds: only the rows that fit
     ans = tutor.ask("which instance families are memory optimized?")
     assert {c.passage.title for c in ans.citations} == {"R4", "X1"}
+    # the kinds by the table's own key ("options"), qualified by a word that names no row ("pricing")
+    ans = tutor.ask("what are the different EC2 pricing options?")
+    assert [c.passage.title for c in ans.citations] == ["On Demand", "Reserved", "Spot", "Dedicated Hosts"], ans.answer
 
 
 def test_asked_for_the_terms_of_a_glossary_table_the_answer_is_every_term(tutor):

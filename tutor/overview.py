@@ -41,6 +41,22 @@ def _line(p: Passage, max_words: int) -> str:
     return f"{p.title}: {first}" if len(ws) <= max_words else f"{p.title}: {' '.join(ws[:max_words]).rstrip(',;:.')} …"
 
 
+# "what are the different EC2 pricing options?": asks for the kinds themselves, whatever words qualify them
+_WHAT_ARE_THE_KINDS = re.compile(
+    r"^\s*(?:what|which)\s+(?:are|r)\s+(?:the\s+|all\s+(?:the\s+)?)?(?:different\s+|various\s+|main\s+|available\s+)?"
+    r"[\w\s\-]*?\b(kinds|types|options|classes|families|tiers|engines)\b(?:\s+(?:are there|available|that exist))?\s*\??\s*$",
+    re.I)
+
+
+def _lists_the_kinds(question: str, top: Passage, rows: list[Passage], extra: set[str]) -> bool:
+    """The question asks for the kinds by the table's own key ("options" of "EC2 Option"), and its other words
+    ("pricing") name no row: they qualify the kinds, they do not pick one."""
+    m = _WHAT_ARE_THE_KINDS.match(question)
+    if not m or not set(content_terms(m.group(1))) & set(content_terms(top.fields[0][0])):
+        return False
+    return not any(extra & set(content_terms(p.title)) for p in rows)
+
+
 def table_overview(question: str, retrieval: Retrieval, passages) -> Answer | None:
     if not KINDS_CUE.search(question) or not retrieval.results:
         return None
@@ -54,7 +70,8 @@ def table_overview(question: str, retrieval: Retrieval, passages) -> Answer | No
     # what the table is about (its section, its key column) may be named; anything else asks for more
     about = set(content_terms(" ".join([*top.section[:-1], top.fields[0][0]]))) | set(acronyms(" ".join(top.section[:-1])))
     shared = set.intersection(*(set(content_terms(p.title)) for p in rows))  # "Load Balancer" in every row key
-    if asked - about - shared:
+    extra = asked - about - shared
+    if extra and not _lists_the_kinds(question, top, rows, extra):
         return None
     cites = [Citation(i + 1, p) for i, p in enumerate(rows)]
     per_row = max(LINE_WORDS, TOTAL_WORDS // len(rows))
