@@ -198,7 +198,8 @@ class _EmbedCache:
                     self.vecs[t] = np.asarray(v, dtype=np.float32)
                 while len(self.vecs) > self.limit:
                     self.vecs.popitem(last=False)
-                self._save()
+                if len(missing) > LIGHT_TEXTS:  # units were embedded; a question and its options are cheap again
+                    self._save()
         with self.lock:
             return np.stack([self.vecs[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
 
