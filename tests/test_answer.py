@@ -393,6 +393,9 @@ def test_asked_for_the_kinds_of_something_the_answer_is_the_whole_table(tutor):
     # the kinds by the table's own key ("options"), qualified by a word that names no row ("pricing")
     ans = tutor.ask("what are the different EC2 pricing options?")
     assert [c.passage.title for c in ans.citations] == ["On Demand", "Reserved", "Spot", "Dedicated Hosts"], ans.answer
+    # … but not by words the table never says: "server side" names Server Side Encryption, not the EC2 options
+    ans = tutor.ask("what are the server side options?", ["how can I force everyone to encrypt their uploads?"])
+    assert "Reserved" not in {c.passage.title for c in ans.citations}, ans.answer
 
 
 def test_asked_for_the_terms_of_a_glossary_table_the_answer_is_every_term(tutor):

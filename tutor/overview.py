@@ -50,11 +50,16 @@ _WHAT_ARE_THE_KINDS = re.compile(
 
 def _lists_the_kinds(question: str, top: Passage, rows: list[Passage], extra: set[str]) -> bool:
     """The question asks for the kinds by the table's own key ("options" of "EC2 Option"), and its other words
-    ("pricing") name no row: they qualify the kinds, they do not pick one."""
+    ("pricing") name no row but are words of its rows: they qualify the kinds, they do not pick one."""
     m = _WHAT_ARE_THE_KINDS.match(question)
     if not m or not set(content_terms(m.group(1))) & set(content_terms(top.fields[0][0])):
         return False
-    return not any(extra & set(content_terms(p.title)) for p in rows)
+    if any(extra & set(content_terms(p.title)) for p in rows):
+        return False
+    # and the table speaks of them: each is in some row ("price" of the EC2 options; not "server side", whose
+    # "side" is in none: it names Server Side Encryption, elsewhere)
+    said = set().union(*(set(content_terms(p.text)) for p in rows))
+    return extra <= said
 
 
 def table_overview(question: str, retrieval: Retrieval, passages) -> Answer | None:
