@@ -25,6 +25,10 @@ def test_how_many(q, n):
     ("All of these are storage classes EXCEPT:", True),
     ("Consistent uptime is not an issue. Which EC2 buying option is the most cost-effective?", False),
     ("Which service provides DNS?", False),
+    # the best option by a measure, and a NOT that describes the answer, ask for the option that fits
+    ("Which approach meets this requirement with the LEAST operational effort?", False),
+    ("Which option offers up to 75% off, but does NOT let the customer exchange the reservation?", False),
+    ("Which of these is LEAST likely to reduce latency?", True),
 ])
 def test_negative_questions(q, neg):
     assert is_negative(q) is neg

@@ -40,9 +40,17 @@ def how_many(question: str) -> int:
     return _HOW_MANY[m.group(1).lower()] if m else 1
 
 
+# "with the LEAST operational effort", "LEAST expensive" ask for the best option; "LEAST likely" for the one that
+# does not fit. A NOT after "but" describes the answer ("… up to 75%, but does NOT let the customer exchange it").
+_LEAST_BEST = re.compile(r"\bleast\s+(?!likely|suitable|appropriate|valid|accurate|correct|true)\w+", re.I)
+_BUT_NOT = re.compile(r"\bbut\b[^.?!]*\bnot\b", re.I)
+
+
 def is_negative(question: str) -> bool:
     """Asks for the option that does NOT fit: the least supported one is the answer."""
-    return bool(_NEGATIVE_CAPS.search(question) or _NEGATIVE.search(question.strip()))
+    q = _LEAST_BEST.sub(" ", question)
+    q = _BUT_NOT.sub(" ", q)
+    return bool(_NEGATIVE_CAPS.search(q) or _NEGATIVE.search(q.strip()))
 
 
 def _scaled(x: np.ndarray, pool: np.ndarray) -> np.ndarray:
