@@ -486,14 +486,15 @@ _DEFINED = re.compile(
     r"^\s*(?:what(?:'s|s| is| are)|define|meaning of|explain|eli5|tell me about)\s+(?:an?\s+|the\s+)?(.*?)"
     r"(?=\s+(?:and|in|on|for|used|actually|exactly|really|like|vs|or|when|if|that|which)\b|[,?.!;:(]|$)", re.I)
 # Words that name no thing: "what is the max …" asks for a quantity, "what are the key terms" for a list.
+_KIND_WORDS = set(content_terms("kinds types classes families tiers engines options sorts flavours ways"))
 _NOT_A_NAME = {"servic", "thing", "featur", "concept", "max", "maximum", "min", "minimum", "default",
                "biggest", "smallest", "cheapest", "largest", "fastest", "most", "least", "best", "name", "differ",
                "key", "main"}
 
 
 def undefined_subject(question: str, history: list[str], retrieval: Retrieval, retriever) -> str:
-    """"what is AWS Direct Connect?": a definition question whose subject no heading of the best passages names and
-    whose words no single passage holds together. The notes do not define it, however well its words match
+    """"what is AWS Direct Connect?": a definition question whose subject none of the best passages' heads names in
+    full and whose words no single passage holds together. The notes do not define it, however well its words match
     elsewhere ("direct", "connect"). Returns the subject, or "" when the notes may well define it."""
     if not DEFINE_CUES.search(question) or asks_for_number(question) or is_followup(question, history):
         return ""  # in a follow-up, "what is it used for?" is about the previous question's subject
@@ -501,12 +502,14 @@ def undefined_subject(question: str, history: list[str], retrieval: Retrieval, r
     terms = content_terms(retriever.acronym_map.expand(m.group(1))) if m else []
     if not terms or len(terms) > 4 or set(terms) & _NOT_A_NAME:
         return ""
-    terms = [t for t in terms if t not in {"aw", "amazon"}]
-    heads: set[str] = set()
+    # "what are the server side options?": the kinds of something are asked for, not a thing called "options"
+    terms = [t for t in terms if t not in {"aw", "amazon"} and t not in _KIND_WORDS]
+    # named by one of the best passages' own heads (its key and the sections it sits in); one shared word is not
+    # enough: "EC2 placement group" is not IAM's "Group" row
     for r in retrieval.results[:3]:
-        heads |= retriever.terms[r.passage.id].title | set(content_terms(retriever.acronym_map.expand(" ".join(r.passage.section))))
-    if set(terms) & heads:
-        return ""
+        heads = retriever.terms[r.passage.id].title | set(content_terms(retriever.acronym_map.expand(" ".join(r.passage.section))))
+        if set(terms) <= heads:
+            return ""
     vocab = retriever.bm25.vocab
     terms.sort(key=lambda t: -retriever.bm25.idf(t))  # rarest first: most passages fail on the first test
     if all(t in vocab for t in terms) and any(all(t in pt.all for t in terms) for pt in retriever.terms.values()):
