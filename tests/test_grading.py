@@ -265,6 +265,20 @@ def test_a_number_in_a_unit_of_another_measure_contradicts(grader):
     g = grader.grade("How far can io1 go?", ref, "up to 20,000 GB per volume", key_points=[ref])
     assert g.verdict == "incorrect" and any("iops" in c.lower() for c in g.contradictions), g
     assert not grader.grade("How far can io1 go?", ref, "20000 IOPS per volume", key_points=[ref]).contradictions
+    # a unit where the notes count something else: a share, copies
+    ref = "Convertible RIs (Up to 4% off on-demand cost)"
+    g = grader.grade("How much off do Convertible RIs give?", ref, "4 hours", key_points=[ref])
+    assert g.verdict == "incorrect" and any("4%" in c for c in g.contradictions), g
+    g = grader.grade("How many read replicas?", "up to 5 copies", "5 GB", key_points=["up to 5 copies"])
+    assert g.verdict == "incorrect", g
+    assert grader.grade("How much off do Convertible RIs give?", ref, "up to 4 percent off", key_points=[ref]).verdict == "correct"
+
+
+def test_a_name_one_version_off_contradicts(grader):
+    q = 'In your notes on EC2 Instance Types, which Family is described as "CPU Intensive Apps / DBs"?'
+    g = grader.grade(q, "C5", "C4")
+    assert g.verdict == "incorrect" and any("C4" in c and "C5" in c for c in g.contradictions), g
+    assert grader.grade(q, "C5", "c5").verdict == "correct"
 
 
 @pytest.mark.parametrize("q, ref, kps, wrong, right", [
@@ -299,6 +313,7 @@ def test_two_pairs_said_the_other_way_round_contradict(grader):
     kps = ["Database", "Collection = Table", "Document = Row", "Key Value Pairs = Fields"]
     g = grader.grade(q, ref, "collection = row, document = table", key_points=kps)
     assert g.verdict == "incorrect" and any("Collection = Table" in c for c in g.contradictions), g
+    assert not {"Collection = Table", "Document = Row"} & set(g.matched), g  # neither pair was got
     g = grader.grade(q, ref, "collection = table, document = row", key_points=kps)
     assert g.verdict != "incorrect" and not g.contradictions, g
 

@@ -214,6 +214,9 @@ class Grader:
         paired = swapped_pairs(kp_texts, a_text)
         if paired:
             contra.append(GRADE_SIBLING.format(said=paired[0], expected=paired[1]))
+            # neither pair was got: the learner matched their halves the other way round
+            matched = [k for k in matched if k not in paired[1:]]
+            missing = [*paired[1:], *(k for k in missing if k not in paired[1:])]
         if flipped and not contra:  # "can be a boot volume" against "Cannot be a boot volume"
             contra = [GRADE_NEGATION.format(phrase=f'"{flipped[0]}"')]
         if contra:

@@ -110,6 +110,9 @@ def sibling_contradictions(q: Encoded, r: Encoded, a: Encoded, sibs: list[Encode
     return [m for _, m in sorted(out, reverse=True)[:1]]
 
 
+_VERSIONED = re.compile(r"([a-z]{1,3})(\d{1,2})")
+
+
 def other_contradictions(q: Encoded, r: Encoded, a: Encoded, f: dict[str, float]) -> list[str]:
     """A wrong number, or a restatement of the notes with a negation inserted or a word swapped for its opposite.
 
@@ -126,6 +129,14 @@ def other_contradictions(q: Encoded, r: Encoded, a: Encoded, f: dict[str, float]
             phrase = " ".join(aw[max(0, i - 1):i + 3]) if i is not None else "not"
             out.append(GRADE_NEGATION.format(phrase=f'"{phrase}"'))
         out.extend(GRADE_SIBLING.format(said=w, expected=ANTONYMS[w]) for w in swapped)
+    # a name one version off: "C4" where the notes say C5, "gp3" for gp2 (letters, then a digit the notes do not give)
+    qw = set(q.words)
+    named = {w for w in rw if _VERSIONED.fullmatch(w)}
+    for w in dict.fromkeys(aw):
+        if _VERSIONED.fullmatch(w) and w not in named and w not in qw:
+            near = sorted(x for x in named if _VERSIONED.fullmatch(x).group(1) == _VERSIONED.fullmatch(w).group(1))
+            if near:
+                out.append(GRADE_SIBLING.format(said=w.upper(), expected=near[0].upper()))
     rn, an, qn = numbers(r.text), numbers(a.text), numbers(q.text)
     moved = misplaced_number(r.text, a.text)
     if moved:
@@ -149,6 +160,7 @@ _UNITS = {
              "gigabytes": "gb", "tb": "tb", "tib": "tb", "terabyte": "tb", "terabytes": "tb", "pb": "pb", "pib": "pb",
              "petabyte": "pb", "petabytes": "pb"},
     "rate": {"iops": "iops", "requests": "req", "request": "req", "reqs": "req", "connections": "conn"},
+    "money": {"dollar": "usd", "dollars": "usd", "usd": "usd", "cent": "ct", "cents": "ct", "euro": "eur", "euros": "eur"},
 }
 _GLUED = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)")  # "5tb", "100ms"
 
@@ -161,6 +173,21 @@ def _other_unit(u: str, v: str) -> bool:
 def _other_measure(said: str, theirs: str) -> bool:
     """The learner's unit and the notes' are of two measures: "20,000 GB" where they say 20,000 IOPS."""
     return any(said in m and theirs not in m for m in _UNITS.values()) and any(theirs in m for m in _UNITS.values())
+
+
+def _measured(u: str) -> bool:
+    return any(u in m for m in _UNITS.values())
+
+
+def _same_measure(u: str, v: str) -> bool:
+    return any(u in m and v in m for m in _UNITS.values())
+
+
+def _as_written(reference: str, number: str, unit: str) -> str:
+    """The notes' quantity as they write it: "4%" rather than "4 off"."""
+    if re.search(rf"(?<![\d.]){re.escape(number)}\s*%", reference.replace(",", "")):
+        return f"{number}%"
+    return f"{number} {unit}".strip()
 
 
 def _number_contexts(text: str) -> list[tuple[str, str, set[str]]]:
@@ -199,6 +226,10 @@ def misplaced_number(reference: str, answer: str) -> tuple[str, str] | None:
             other = next((u for u, _ in mine if u and (_other_unit(u, unit) or _other_measure(unit, u))), None)
             if other:  # "3 - 5 days" where the notes say hours, "5 GB" where they say 5TB, "20,000 GB" for IOPS
                 return f"{m} {unit}", f"{m} {other}"
+            priced = _same_measure(unit, "usd") and re.search(r"[$€£]", reference)  # "$0.20": dollars already
+            if _measured(unit) and not priced and not any(stem(unit) in c or _same_measure(u, unit) for u, c in mine):
+                # a unit where the notes count something else: "4 hours" for "4% off", "5 GB" for "5 copies"
+                return f"{m} {unit}", _as_written(reference, m, mine[0][0])
         own = max(len(c & near) for _, c in mine)
         rival = sorted(((len(c & near), n) for n, _, c in ref if n != m), reverse=True)
         if rival and rival[0][0] >= 2 and rival[0][0] > own + 1:
@@ -244,7 +275,7 @@ def _content(text: str) -> list[str]:
     return [w for w in words(text) if is_content(w)]
 
 
-def swapped_pairs(key_points: list[str], answer: str) -> tuple[str, str] | None:
+def swapped_pairs(key_points: list[str], answer: str) -> tuple[str, str, str] | None:
     """Two pairs of the notes said the other way round: "collection = row, document = table" where they say
     Collection = Table and Document = Row; "bucket policies apply at the object level" where bucket policies are
     applied at a bucket level and ACLs at an object level. Returns (what the learner paired, the notes' pair)."""
@@ -269,7 +300,7 @@ def swapped_pairs(key_points: list[str], answer: str) -> tuple[str, str] | None:
                 if k2 == k or not theirs - mine or not mine - theirs:
                     continue
                 if rest & (theirs - mine) and not rest & (mine - theirs):
-                    return clause.strip(), k
+                    return clause.strip(), k, k2
     return None
 
 
