@@ -15,7 +15,7 @@ from . import phrases
 from .calibration import refuse_threshold
 from .acronyms import asked_acronym, spelled_out
 from .config import AnswerSettings
-from .overview import table_overview
+from .overview import KIND_WORDS, table_overview
 from .retrieval import LIST_REQUEST, SUBJECT_PRONOUN, is_followup, shape_query
 from .spelling import without_asides
 from .text import STOPWORDS, content_terms, sentences
@@ -486,7 +486,6 @@ _DEFINED = re.compile(
     r"^\s*(?:what(?:'s|s| is| are)|define|meaning of|explain|eli5|tell me about)\s+(?:an?\s+|the\s+)?(.*?)"
     r"(?=\s+(?:and|in|on|for|used|actually|exactly|really|like|vs|or|when|if|that|which)\b|[,?.!;:(]|$)", re.I)
 # Words that name no thing: "what is the max …" asks for a quantity, "what are the key terms" for a list.
-_KIND_WORDS = set(content_terms("kinds types classes families tiers engines options sorts flavours ways"))
 _NOT_A_NAME = {"servic", "thing", "featur", "concept", "max", "maximum", "min", "minimum", "default",
                "biggest", "smallest", "cheapest", "largest", "fastest", "most", "least", "best", "name", "differ",
                "key", "main"}
@@ -503,7 +502,7 @@ def undefined_subject(question: str, history: list[str], retrieval: Retrieval, r
     if not terms or len(terms) > 4 or set(terms) & _NOT_A_NAME:
         return ""
     # "what are the server side options?": the kinds of something are asked for, not a thing called "options"
-    terms = [t for t in terms if t not in {"aw", "amazon"} and t not in _KIND_WORDS]
+    terms = [t for t in terms if t not in {"aw", "amazon"} and t not in KIND_WORDS]
     # named by one of the best passages' own heads (its key and the sections it sits in); one shared word is not
     # enough: "EC2 placement group" is not IAM's "Group" row
     for r in retrieval.results[:3]:

@@ -165,6 +165,14 @@ _UNITS = {
 _GLUED = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)")  # "5tb", "100ms"
 
 
+def _measured(u: str) -> bool:
+    return any(u in m for m in _UNITS.values())
+
+
+def _same_measure(u: str, v: str) -> bool:
+    return any(u in m and v in m for m in _UNITS.values())
+
+
 def _other_unit(u: str, v: str) -> bool:
     """Two different units of one measure (not two spellings of one unit: "ms", "milliseconds")."""
     return any(u in m and v in m and m[u] != m[v] for m in _UNITS.values())
@@ -172,15 +180,7 @@ def _other_unit(u: str, v: str) -> bool:
 
 def _other_measure(said: str, theirs: str) -> bool:
     """The learner's unit and the notes' are of two measures: "20,000 GB" where they say 20,000 IOPS."""
-    return any(said in m and theirs not in m for m in _UNITS.values()) and any(theirs in m for m in _UNITS.values())
-
-
-def _measured(u: str) -> bool:
-    return any(u in m for m in _UNITS.values())
-
-
-def _same_measure(u: str, v: str) -> bool:
-    return any(u in m and v in m for m in _UNITS.values())
+    return _measured(said) and _measured(theirs) and not _same_measure(said, theirs)
 
 
 def _as_written(reference: str, number: str, unit: str) -> str:

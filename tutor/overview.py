@@ -15,6 +15,8 @@ from .types import Answer, Citation, Passage, Retrieval
 
 KINDS_CUE = re.compile(r"\b(kinds|types|classes|families|tiers|engines|options|sorts|flavou?rs|ways|terms|terminology)\b"
                        r"|\bkinds? of\b|\btypes? of\b", re.I)
+# the kinds words themselves, as stems ("options", "types"): the kinds of something are asked for, not a thing
+KIND_WORDS = frozenset(content_terms("kinds types classes families tiers engines options sorts flavours ways"))
 # words a learner adds to "what kinds of X are there" that ask for nothing more
 _FILLER = set(content_terms(
     "kind kinds type types class classes family families tier tiers engine engines option options sort sorts flavor "
