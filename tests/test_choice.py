@@ -115,6 +115,16 @@ def test_an_option_the_notes_say_in_other_words_is_chosen_and_quoted(tutor):
     _assert_grounded(ans)
 
 
+def test_of_two_list_items_naming_two_options_the_one_that_answers_is_chosen(tutor):
+    # the notes list "Standard RIs (Up to 75% off …)" next to "Convertible RIs … change the arributes …": the pair of
+    # items holds the question's words only through Convertible's item, so it is no evidence for Standard
+    ans = _ask(tutor, "Which RI can be exchanged if we later need a memory intensive instance instead of a CPU intensive one?",
+               {"A": "Standard RIs", "B": "Scheduled RIs", "C": "Convertible RIs", "D": "Dedicated RIs"})
+    assert ans.choice == ["C"], ans.answer
+    assert "C (Convertible RIs) — Convertible RIs (Up to 4% off" in ans.answer, ans.answer
+    _assert_grounded(ans)
+
+
 def test_practice_question_vectors_are_kept_on_disk_for_the_next_process(tutor, tmp_path, monkeypatch):
     from tutor import choice_evidence as ce
     from tutor.embedding import encode

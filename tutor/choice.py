@@ -15,7 +15,7 @@ import re
 import numpy as np
 
 from . import phrases
-from .choice_evidence import C, OptionEvidence, Unit, gather
+from .choice_evidence import C, MENTIONED, OptionEvidence, Unit, gather
 from .text import content_terms
 from .types import Answer, Citation, Retrieval
 
@@ -31,7 +31,6 @@ LEXICAL_SHARE = 0.3  # of relevance: the rest is the embedding similarity
 # terms with the unit that says it. Chosen on two development sets: the 61 practice questions (unchanged at 0.1
 # and 0.2, lower from 0.3) and 50 written from the notes by a helper who never ran the tutor (0.62 → 0.70).
 OPTION_DENSE_SHARE = 0.2
-MENTIONED = 0.5  # an option whose best unit names less than this share of it is "not in your notes"
 OTHER_QUOTE_WORDS = 16  # what the notes say of an option that does not fit: a short quote
 
 
@@ -76,7 +75,7 @@ def unit_scores(evidence: dict[str, OptionEvidence], dense: bool) -> dict[str, n
 def score_options(question: str, options: dict[str, str], retrieval: Retrieval, retriever, encode=None):
     """(scores, best unit per option, how much of each option the notes name, the best unit whose row key or bullet
     head names the option: what the notes say of it rather than where they merely mention it)."""
-    units, evidence, dense = gather(question, options, retrieval, retriever, encode)
+    units, evidence, dense = gather(question, options, retrieval, retriever, encode, single=how_many(question) == 1)
     per_unit = unit_scores(evidence, dense)
     scores, best, named, about = {}, {}, {}, {}
     for L in options:

@@ -27,6 +27,7 @@ CONTEXT_WEIGHT = 0.3
 UNIT_MAX_WORDS = 60
 QUESTION_K = 15  # the question's own passages
 OPTION_K = 8  # each option's passages (with the question; by its own words)
+MENTIONED = 0.5  # an option whose best unit names less than this share of it is "not in your notes"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class Unit:
     body_terms: frozenset[str]
     title_terms: frozenset[str]  # the row key / bullet head: the unit speaks about this
     context_terms: frozenset[str]  # the enclosing section or table: shared by many units
+    # a pair of adjacent list items: each item's terms (empty for a single piece)
+    part_terms: tuple[frozenset[str], ...] = ()
 
     @property
     def head_terms(self) -> frozenset[str]:
@@ -73,10 +76,11 @@ def _split(text: str) -> list[str]:
     return [s for part in re.split(r";\s", text) for s in sentences(part)]
 
 
-def _unit_texts(p: Passage) -> list[str]:
-    """A passage's readable pieces: list items (and adjacent pairs, since a nested list loses its
-    nesting: "Identity Federation" / "Active Directory, …"), cell sentences, the bullet head."""
-    parts: list[str] = []
+def _unit_texts(p: Passage) -> list[tuple[str, tuple[str, ...]]]:
+    """A passage's readable pieces, each with the items it pairs (none for a single piece): list items (and adjacent
+    pairs, since a nested list loses its nesting: "Identity Federation" / "Active Directory, …"), cell sentences,
+    the bullet head."""
+    parts: list[str | tuple[str, str]] = []
     items = [it for it in p.items if it.strip()]
     if p.kind == "table_row" and len(p.fields) > 1:
         for _, cell in p.fields[1:]:
@@ -86,23 +90,25 @@ def _unit_texts(p: Passage) -> list[str]:
                 rest = rest.replace(it, " ")
             parts += [s for s in _split(rest) if len(content_terms(s)) > 1]
             parts += cell_items
-            parts += [f"{a}; {b}" for a, b in zip(cell_items, cell_items[1:])]
+            parts += list(zip(cell_items, cell_items[1:]))
     elif items:
         parts.append(p.title)
         parts += items
-        parts += [f"{a}; {b}" for a, b in zip(items, items[1:])]
+        parts += list(zip(items, items[1:]))
     elif len(p.text.split()) <= UNIT_MAX_WORDS:
         parts.append(p.text)
     else:
         parts += _split(p.text)
     seen, out = set(), []
-    for t in parts:
+    for piece in parts:
+        pair = piece if isinstance(piece, tuple) else ()
+        t = "; ".join(pair) if pair else piece
         ws = t.split()
         t = " ".join(ws[:UNIT_MAX_WORDS]).strip(" ;:") + (" …" if len(ws) > UNIT_MAX_WORDS else "")  # cut: say so
         if t and re.search(r"\w", t) and t.lower() not in seen:
             seen.add(t.lower())
-            out.append(t)
-    return out or [p.text]
+            out.append((t, pair))
+    return out or [(p.text, ())]
 
 
 _NEGATORS = frozenset("no not cannot never without nor non".split())
@@ -135,10 +141,11 @@ def units_of(p: Passage) -> tuple[Unit, ...]:
     context_terms = frozenset(content_terms(" ".join(context))) - title_terms
     head = " — ".join([h for h in [title, *reversed(context)] if h])
     units = []
-    for t in _unit_texts(p):
+    for t, pair in _unit_texts(p):
         # an option the unit says is absent is not met by it ("no persistence" is no evidence for "Persistence")
         body = frozenset(content_terms(t) + text_acronyms(t)) - negated_terms(t)
-        units.append(Unit(p, t, head, body, title_terms, context_terms))
+        parts = tuple(frozenset(content_terms(x) + text_acronyms(x)) - negated_terms(x) for x in pair)
+        units.append(Unit(p, t, head, body, title_terms, context_terms, parts))
     out = tuple(units)
     if len(_UNIT_CACHE) > 50_000:
         _UNIT_CACHE.clear()
@@ -304,9 +311,26 @@ def candidate_passages(question: str, options: dict[str, str], retrieval, retrie
     return list(seen.values())
 
 
-def gather(question: str, options: dict[str, str], retrieval, retriever, encode=None) -> tuple[list[Unit], dict[str, OptionEvidence], bool]:
+def _other_item_names_another(L: str, u: Unit, ow: dict[str, dict[str, float]], o_alts: dict,
+                              qw: dict[str, float], q_alts: dict) -> bool:
+    """In a pair of items, the item that does not name option L names another option and is the one that answers
+    the question (holds more of its words): the pair is that option's evidence, not L's."""
+    own = [_cov(ow[L], o_alts[L], t) for t in u.part_terms]
+    if max(own) < MENTIONED:
+        return False
+    mine = own.index(max(own))
+    for i, t in enumerate(u.part_terms):
+        if own[i] < MENTIONED and any(_cov(ow[M], o_alts[M], t) >= MENTIONED for M in ow if M != L):
+            if _cov(qw, q_alts, t | u.head_terms) > _cov(qw, q_alts, u.part_terms[mine] | u.head_terms):
+                return True
+    return False
+
+
+def gather(question: str, options: dict[str, str], retrieval, retriever, encode=None,
+           single: bool = True) -> tuple[list[Unit], dict[str, OptionEvidence], bool]:
     """Units of the candidate passages and, per option, one evidence row per unit (COLS).
-    The last value says whether dense evidence is there (False when no model could embed)."""
+    The last value says whether dense evidence is there (False when no model could embed).
+    `single`: one option is the answer, so options compete for a pair of items that names two of them."""
     idf = retriever.bm25.idf
     vocab = retriever.bm25.vocab
     # 'AWS MFA' is matched as the notes write it: 'Multifactor Authentication'
@@ -351,6 +375,12 @@ def gather(question: str, options: dict[str, str], retrieval, retriever, encode=
             "qb_dense": qb_dense,
             "o_dense": U @ V[1 + i] if dense else zeros,
         }
+        # With one answer, a pair of items that names two options speaks for the one whose item answers: "Standard
+        # RIs (…75% off); Convertible RIs (…) change the attributes" is Convertible's evidence, not Standard's. With
+        # "Choose TWO", two options listed side by side may both be answers ("Track usage by API key; Throttle …").
+        for j, u in enumerate(units):
+            if single and u.part_terms and cols["o_lex"][j] > 0 and _other_item_names_another(L, u, ow, o_alts, qw, q_alts):
+                cols["o_lex"][j] = 0.0
         rows = np.stack([np.asarray(cols[c], dtype=float) for c in COLS], axis=1) if n else np.zeros((0, len(COLS)))
         out[L] = OptionEvidence(L, options[L], w, rows)
     return units, out, dense
