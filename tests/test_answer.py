@@ -272,6 +272,16 @@ def test_a_follow_up_on_a_follow_up_keeps_the_first_subject(tutor):
     assert not ans.refused and "10,000" in ans.answer, ans.answer
 
 
+def test_a_follow_up_naming_nothing_goes_back_through_the_follow_ups_to_its_subject(tutor):
+    # three follow-ups in a row after the question that named the subject: "which one" still picks among RIs
+    history = ["what are convertible RIs?", "how much do they save?", "and standard ones?"]
+    ans = tutor.ask("which one is cheaper?", history)
+    assert not ans.refused and "75%" in ans.answer and "4%" in ans.answer, ans.answer
+    history = ["are new S3 buckets public?", "how do I control access to them?", "what's the difference between the two?"]
+    ans = tutor.ask("how do I force encryption?", history)
+    assert not ans.refused and "x-amz-server-side-encryption" in ans.answer, ans.answer
+
+
 def test_a_short_follow_up_on_what_was_just_answered_is_answered(tutor):
     # "it" is the cheapest EBS volume, whose question was itself a follow-up on the volume types: the subject is
     # carried back two questions, and "boot" is in the volumes just answered, so the few words are no reason to refuse

@@ -23,6 +23,11 @@ def test_followup_uses_history():
     assert "machine learning" in shape_query("is there another graphics one besides that?",
                                              ["which instance family is best for machine learning?"])
     assert "Glacier" in shape_query("how long does a restore take with that?", ["what is Glacier?"])
+    # a follow-up of two words goes back through earlier follow-ups to the question that named its subject; one that
+    # names its own subject leans on the last two questions only
+    chat = ["what is elasticache?", "which engines does it support?", "which one supports persistence?", "and multithreading?"]
+    assert "elasticache" in shape_query("can it do that?", chat)
+    assert "elasticache" not in shape_query("what about Multi-AZ, which engines support that?", chat)
 
 
 def test_followup_retrieves_the_right_passage(tutor):

@@ -66,14 +66,25 @@ def is_followup(question: str, history: list[str]) -> bool:
     return bool(_FOLLOWUP.search(question)) or len(content_terms(question)) <= 2
 
 
+CHAIN_BACK = 4  # earlier questions a follow-up can stand on, at most
+
+
 def leaned_on(question: str, history: list[str]) -> list[str]:
-    """The earlier questions a follow-up stands on: the last one, and when that was a follow-up itself ("do I need to
-    do anything when it fails over?"), the one before it too ("which engines?" is still about Multi-AZ)."""
+    """The earlier questions a follow-up stands on: the last one, and while that was a follow-up itself ("do I need to
+    do anything when it fails over?"), the one before it too ("which engines?" is still about Multi-AZ), back to the
+    question that named the subject ("can it do multi-AZ?" after "what is elasticache?", "which engines …?", "and
+    multithreading?")."""
     if not is_followup(question, history):
         return []
-    if len(history) >= 2 and is_followup(history[-1], history[:-1]):
-        return [history[-1], history[-2]]
-    return [history[-1]]
+    out = [history[-1]]
+    i = len(history) - 1
+    # a follow-up that names what it asks about ("what about Multi-AZ, which engines support that?") needs only the
+    # last two questions; one that names nearly nothing ("can it do multi-AZ?") goes back to the subject
+    back = CHAIN_BACK if len(content_terms(question)) <= 2 else 2
+    while i >= 1 and len(out) < back and is_followup(history[i], history[:i]):
+        i -= 1
+        out.append(history[i])
+    return out
 
 
 def shape_query(question: str, history: list[str]) -> str:
@@ -113,7 +124,7 @@ def query_weights(question: str, history: list[str]) -> dict[str, float]:
     followup = is_followup(question, history)
     for i, earlier in enumerate(leaned_on(question, history)):
         for t in content_terms(_POINTER_ONE.sub(r"\1", earlier)):
-            weights.setdefault(t, 1.0 if i == 0 else CHAIN_WEIGHT)
+            weights.setdefault(t, CHAIN_WEIGHT ** i)
     own = FOLLOWUP_OWN_WEIGHT if followup else 1.0
     contrast = {t for m in _CONTRAST.finditer(question) for t in content_terms(m.group(1))}
     asked = set(content_terms(_CONTRAST.sub(" ", question)))
