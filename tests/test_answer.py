@@ -282,6 +282,14 @@ def test_a_follow_up_naming_nothing_goes_back_through_the_follow_ups_to_its_subj
     assert not ans.refused and "x-amz-server-side-encryption" in ans.answer, ans.answer
 
 
+def test_it_after_a_switch_earlier_in_the_conversation_is_the_new_subject(tutor):
+    # "what about memcached?" switched from Redis to Memcached: "it" two questions later is Memcached, whose notes say
+    # "no persistence", not Redis' persistence features
+    ans = tutor.ask("is its data persisted?", ["when would I use redis?", "what about memcached?"])
+    assert not ans.refused and ans.citations[0].passage.title.startswith("Memcached"), ans.answer
+    assert "no persistence" in ans.answer, ans.answer
+
+
 def test_a_short_follow_up_on_what_was_just_answered_is_answered(tutor):
     # "it" is the cheapest EBS volume, whose question was itself a follow-up on the volume types: the subject is
     # carried back two questions, and "boot" is in the volumes just answered, so the few words are no reason to refuse

@@ -283,6 +283,13 @@ class Retriever:
                 weights = {t: w for t, w in weights.items() if t not in dropped}
                 kept = " ".join(w for w in history[-1].split() if not set(content_terms(w)) & dropped)
                 query = f"{question} {kept}"
+        chain = leaned_on(question, history)
+        # "does it persist data?" after "what is Redis?" and "what about memcached?": "it" is Memcached ("which one is
+        # faster?" still picks between the two)
+        gone = self._switched_in_chain(chain) - set(content_terms(question)) if SUBJECT_PRONOUN.search(question) else set()
+        if gone:
+            weights = {t: w for t, w in weights.items() if t not in gone}
+            query = " ".join([question, *(" ".join(w for w in q.split() if not set(content_terms(w)) & gone) for q in chain)])
         results = self.ranked(query, weights)
         ranked_ids = [r.passage.id for r in results]
         if followup and SUBJECT_PRONOUN.search(question) and len(content_terms(question)) > 2:
@@ -305,6 +312,16 @@ class Retriever:
         results = results[:k]
         spelled = self.acronym_map.expand(query)
         return Retrieval(spelled, results, self.support(self.acronym_map.expand(question), spelled, results))
+
+    def _switched_in_chain(self, chain: list[str]) -> set[str]:
+        """The subjects an earlier question of a follow-up chain (newest first) switched away from, and that no
+        newer question of the chain names again."""
+        gone: set[str] = set()
+        for i, (newer, older) in enumerate(zip(chain, chain[1:])):
+            if _SWITCH.search(newer) and not _POINTS_BACK.search(newer):
+                named_since = set().union(*(content_terms(q) for q in chain[:i + 1]))
+                gone |= self._switched_subject(newer, older) - named_since
+        return gone
 
     def _switched_subject(self, question: str, previous: str) -> set[str]:
         """"and when redis?" after "when should I pick memcached?": the follow-up keeps the previous question's aspect
