@@ -290,6 +290,14 @@ def test_it_after_a_switch_earlier_in_the_conversation_is_the_new_subject(tutor)
     assert "no persistence" in ans.answer, ans.answer
 
 
+def test_a_contraction_is_no_question_word(tutor):
+    # "i've", "we're", "i'm" leave "ve", "re", "m" behind: they are not words the notes lack
+    from tutor.text import content_terms
+    assert content_terms("i've got it, we're sure, i'm in, they'll see, i'd go") == ["got", "sure", "see", "go"]
+    ans = tutor.ask("i'm on windows and i've no ssh client, what tool should i use to connect to my ec2 instance?")
+    assert not ans.refused and "putty" in ans.answer.lower(), ans.answer
+
+
 def test_a_short_follow_up_on_what_was_just_answered_is_answered(tutor):
     # "it" is the cheapest EBS volume, whose question was itself a follow-up on the volume types: the subject is
     # carried back two questions, and "boot" is in the volumes just answered, so the few words are no reason to refuse

@@ -18,7 +18,7 @@ STOPWORDS = frozenset(
     tell explain describe mean means meaning please thing things something use used using get
     whats wats im ive dont doesnt didnt isnt arent cant wont hows whys wheres thats theres youre u ur
     pls plz actually really basically exactly even ok okay hey hi thanks thank want wanna gonna know
-    kinda sorta anyway vs versus difference differences compare compared comparison
+    kinda sorta anyway vs versus difference differences compare compared comparison ve ll re d m
     """.split()
 )
 _PLURAL_NUMBER = re.compile(r"^\d+s$")
