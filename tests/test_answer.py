@@ -313,6 +313,9 @@ def test_a_follow_up_asking_for_another_row_of_the_table_just_answered_is_answer
     # a refused follow-up says what it followed, not only its own few words
     ans = tutor.ask("and if i kill it myself?", ["what is spot?"])
     assert not ans.refused or "(asked about “spot”)" in ans.answer, ans.answer
+    # after a chain of follow-ups, the question that named the subject
+    ans = tutor.ask("and if i kill it myself?", ["what is spot?", "what happens when amazon stops it?"])
+    assert not ans.refused or "(asked about “spot”)" in ans.answer, ans.answer
 
 
 def test_a_sentence_that_opens_on_its_verb_is_given_its_subject(tutor):

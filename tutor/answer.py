@@ -16,7 +16,7 @@ from .calibration import refuse_threshold
 from .acronyms import asked_acronym, spelled_out
 from .config import AnswerSettings
 from .overview import KIND_WORDS, table_overview
-from .retrieval import LIST_REQUEST, SUBJECT_PRONOUN, is_followup, shape_query
+from .retrieval import LIST_REQUEST, SUBJECT_PRONOUN, is_followup, leaned_on, shape_query
 from .spelling import without_asides
 from .text import STOPWORDS, content_terms, sentences
 from .types import Answer, Citation, Passage, Retrieval, ScoredPassage
@@ -582,7 +582,10 @@ def compose(
     if not retrieval.results or (support < threshold and not continues_covered(question, history, retrieval, retriever,
                                                                                   threshold)):
         # a follow-up's own words ("and if i kill it myself?") name too little: say what it followed
-        asked_after = history[-1] if history and history[-1].strip() and is_followup(question, history) else ""
+        # (the question that named the subject: "how do I force encryption?" after "are new S3 buckets public?" and
+        # "what's the difference between the two?" followed the buckets, not "between two")
+        chain = leaned_on(question, [h for h in history if h and h.strip()])
+        asked_after = chain[-1] if chain else ""
         return refusal(question, retrieval, support, about=asked_after)
     previous = lost_subject(question, history, retrieval, retriever)
     if previous:
