@@ -298,6 +298,19 @@ def test_a_contraction_is_no_question_word(tutor):
     assert not ans.refused and "putty" in ans.answer.lower(), ans.answer
 
 
+def test_a_number_asked_of_one_row_is_not_answered_with_another_rows_number(tutor):
+    # the notes give Spot no percentage; "75% off" is the Reserved Instances row's
+    ans = tutor.ask("what % discount do spot instances give compared to on-demand?")
+    assert ans.refused, ans.answer
+    ans = tutor.ask("how many requests per second can an ALB handle?")  # "millions" is the Network Load Balancer's
+    assert ans.refused, ans.answer
+    # the row asked about does give one
+    ans = tutor.ask("by what percent does a dedicated host reservation undercut on demand pricing?")
+    assert not ans.refused and "70%" in ans.answer, ans.answer
+    ans = tutor.ask("how many IOPS can I provision on io1?")
+    assert not ans.refused and "20,000" in ans.answer, ans.answer
+
+
 def test_a_short_follow_up_on_what_was_just_answered_is_answered(tutor):
     # "it" is the cheapest EBS volume, whose question was itself a follow-up on the volume types: the subject is
     # carried back two questions, and "boot" is in the volumes just answered, so the few words are no reason to refuse

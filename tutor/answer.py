@@ -427,6 +427,27 @@ def states_price(units: list["Unit"]) -> bool:
     return any(_AMOUNT.search(u.text) for u in units)
 
 
+def _states(u: "Unit", head: str | None, price: bool) -> bool:
+    if price:
+        return bool(_AMOUNT.search(u.text))
+    want = set(content_terms(head)) if head else set()
+    return any(_NUMBER.search(s) and (not want or want & set(content_terms(s)))
+               for s in sentences(u.text) for s in re.split(r";\s", s))
+
+
+def anothers_number(units: list["Unit"], question_terms: set[str], head: str | None, price: bool) -> bool:
+    """"what % cheaper are spot instances than on-demand?" answered with "Standard RIs (Up to 75% off on-demand cost)":
+    the question names rows of a table (Spot, On Demand), and every number the answer gives sits in another row of
+    that table (Reserved Instances). The notes give no number for what was asked."""
+    rows = [u for u in units if u.passage.kind == "table_row"]
+    named = {u.passage.section[:-1] for u in rows if set(content_terms(u.passage.title)) <= question_terms}
+    if not named:
+        return False
+    giving = [u for u in units if _states(u, head, price)]
+    return bool(giving) and all(u.passage.kind == "table_row" and u.passage.section[:-1] in named
+                                and not set(content_terms(u.passage.title)) <= question_terms for u in giving)
+
+
 def states_quantity(units: list["Unit"], head: str | None) -> bool:
     """Some chosen unit holds a number, and (when the question names what it counts) that thing too."""
     want = set(content_terms(head)) if head else set()
@@ -626,6 +647,10 @@ def compose(
         return refusal(question, retrieval, support)
     if asks_price(fixed) and not states_price(chosen):
         return refusal(question, retrieval, support)  # asked for a price, and the notes give none for it
+    if (quantity or asks_price(fixed)) and anothers_number(chosen, set(content_terms(retriever.acronym_map.expand(fixed))),
+                                                           quantity_head(fixed),
+                                                           asks_price(fixed) and not quantity):
+        return refusal(question, retrieval, support)  # the numbers given are another row's
     text, cites = _render(chosen, _budget(question, settings)[1])
     return Answer(question, text, False, support, cites, retrieval.results)
 
