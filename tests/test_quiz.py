@@ -227,3 +227,16 @@ def test_tutor_quiz_export_prints_counts_per_topic(tutor, tmp_path, capsys):
     text = out.getvalue()
     assert "Questions per topic group" in text and "EC2 › EC2 Option" in text
     assert len(path.read_text(encoding="utf-8").splitlines()) == len(_free(tutor.bank))
+
+
+def test_a_grade_asked_from_outside_is_graded_with_the_rows_around_its_reference(tutor):
+    # `tutor grade` and `tutor eval` get a bare (question, reference, answer): a bank item is graded as the quiz grades
+    # it, with its sibling rows, so "Reserved Instances" is no answer where the notes say "Sport Instances"
+    item = next(i for i in tutor.bank if i.qtype == "which" and i.reference == "Sport Instances")
+    assert tutor.grade(item.question, "Reserved Instances", reference=item.reference).verdict == "incorrect"
+    assert tutor.grade(item.question, item.reference, reference=item.reference).verdict == "correct"
+    # a reference that is a cell of a notes table, asked in the learner's own words: the column's other cells
+    g = tutor.grade("what is the C5 family meant for?", "Memory Intensive Apps / DBs", reference="CPU Intensive Apps / DBs")
+    assert g.verdict == "incorrect", g.feedback
+    g = tutor.grade("what is the C5 family meant for?", "cpu heavy apps and databases", reference="CPU Intensive Apps / DBs")
+    assert g.verdict != "incorrect", g.feedback

@@ -132,12 +132,20 @@ class Tutor:
     def grade(self, question: str, answer: str, reference: str | None = None, key_points: list[str] | None = None):
         """Grade a learner's free text; without a reference, the notes supply one."""
         question = clean_question(question)
-        citation = None
+        citation, siblings = None, None
         if not (reference or "").strip():
             reference, citation = self.find_reference(question)
             if not reference:
                 raise QuestionError("Your notes don't cover this question, so there is no reference to grade against; paste one.")
-        return self.grader.grade(question, reference, answer or "", key_points=key_points, citation=citation)
+        elif key_points is None:
+            # a reference from the notes (a bank item, a table cell) is graded as the quiz grades it: with the rows
+            # around it, so that a sibling row's answer is told apart
+            from .grading_context import context_for
+
+            ctx = context_for(question, reference, self.bank, list(self.retriever.passages.values()))
+            key_points, siblings, citation = ctx.key_points, ctx.siblings or None, ctx.citation
+        return self.grader.grade(question, reference, answer or "", key_points=key_points, siblings=siblings,
+                                 citation=citation)
 
     # ------------------------------------------------------------ quiz and progress
     @property

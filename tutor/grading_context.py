@@ -1,0 +1,59 @@
+"""What the notes say around a reference answer, for a grade asked without it (`tutor grade`, the `grade` kind of
+`tutor eval`): the key points, the sibling rows and the citation the quiz gives the grader itself.
+
+The grader tells "Reserved Instances" from "Sport Instances" by the siblings it is given: without them, two row
+names sharing a word look alike ("Instances"). A quiz item carries its siblings; a bare (question, reference) pair is
+matched to the bank item it came from, else to the table cell it quotes, whose siblings are the same column of the
+table's other rows.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .types import Citation, Passage, QuizItem
+
+
+@dataclass
+class GradeContext:
+    key_points: list[str] | None = None
+    siblings: list[str] = field(default_factory=list)
+    citation: Citation | None = None
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text or "")).strip().lower().rstrip(" .;:")
+
+
+def from_bank(question: str, reference: str, bank: list[QuizItem]) -> GradeContext | None:
+    """The bank item with this question and reference (an exported item graded from outside)."""
+    q, r = _norm(question), _norm(reference)
+    for item in bank:
+        if _norm(item.question) == q and _norm(item.reference) == r:
+            return GradeContext(item.key_points or None, list(item.siblings), item.citation)
+    return None
+
+
+def from_table(reference: str, passages: list[Passage]) -> GradeContext | None:
+    """The table row one of whose cells is the reference: siblings are that column's cells in the other rows."""
+    r = _norm(reference)
+    if not r:
+        return None
+    for p in passages:
+        if p.kind != "table_row":
+            continue
+        for col, (_, cell) in enumerate(p.fields):
+            if _norm(cell) != r:
+                continue
+            sibs = []
+            for o in passages:
+                if o.kind == "table_row" and o.id != p.id and o.file == p.file and o.section[:-1] == p.section[:-1] \
+                        and len(o.fields) > col and _norm(o.fields[col][1]) not in ("", r):
+                    sibs.append(o.fields[col][1])
+            if sibs:
+                return GradeContext(None, sibs, Citation(1, p))
+    return None
+
+
+def context_for(question: str, reference: str, bank: list[QuizItem], passages: list[Passage]) -> GradeContext:
+    return from_bank(question, reference, bank) or from_table(reference, passages) or GradeContext()
