@@ -294,6 +294,10 @@ def test_a_contraction_is_no_question_word(tutor):
     # "i've", "we're", "i'm" leave "ve", "re", "m" behind: they are not words the notes lack
     from tutor.text import content_terms
     assert content_terms("i've got it, we're sure, i'm in, they'll see, i'd go") == ["got", "sure", "see", "go"]
+    # nor is a reflexive pronoun: "yourself" in the notes is the learner's "myself"
+    assert content_terms("do i terminate it myself or does it stop itself") == ["termin", "stop"]
+    ans = tutor.ask("and if i stop it myself?", ["how is spot billed when amazon ends my instance?"])
+    assert not ans.refused and "complete hour" in ans.answer, ans.answer
     ans = tutor.ask("i'm on windows and i've no ssh client, what tool should i use to connect to my ec2 instance?")
     assert not ans.refused and "putty" in ans.answer.lower(), ans.answer
 

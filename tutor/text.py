@@ -19,6 +19,7 @@ STOPWORDS = frozenset(
     whats wats im ive dont doesnt didnt isnt arent cant wont hows whys wheres thats theres youre u ur
     pls plz actually really basically exactly even ok okay hey hi thanks thank want wanna gonna know
     kinda sorta anyway vs versus difference differences compare compared comparison ve ll re d m
+    myself yourself himself herself itself ourselves yourselves themselves
     """.split()
 )
 _PLURAL_NUMBER = re.compile(r"^\d+s$")
