@@ -296,6 +296,7 @@ def test_a_contraction_is_no_question_word(tutor):
     assert content_terms("i've got it, we're sure, i'm in, they'll see, i'd go") == ["got", "sure", "see", "go"]
     # nor is a reflexive pronoun: "yourself" in the notes is the learner's "myself"
     assert content_terms("do i terminate it myself or does it stop itself") == ["termin", "stop"]
+    assert content_terms("five of us share his stuff") == ["five", "share"]
     ans = tutor.ask("and if i stop it myself?", ["how is spot billed when amazon ends my instance?"])
     assert not ans.refused and "complete hour" in ans.answer, ans.answer
     ans = tutor.ask("i'm on windows and i've no ssh client, what tool should i use to connect to my ec2 instance?")

@@ -19,7 +19,8 @@ STOPWORDS = frozenset(
     whats wats im ive dont doesnt didnt isnt arent cant wont hows whys wheres thats theres youre u ur
     pls plz actually really basically exactly even ok okay hey hi thanks thank want wanna gonna know
     kinda sorta anyway vs versus difference differences compare compared comparison ve ll re d m
-    myself yourself himself herself itself ourselves yourselves themselves
+    myself yourself himself herself itself ourselves yourselves themselves us him her his hers ours yours theirs
+    stuff
     """.split()
 )
 _PLURAL_NUMBER = re.compile(r"^\d+s$")
