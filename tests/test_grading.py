@@ -530,3 +530,14 @@ def test_cross_encoder_run_time_matches_the_model_it_was_fitted_as():
         expected = float(pooled @ adapters["head.weight"] + 0.3)
         assert ce.logit_pair(r, a) == pytest.approx(expected, abs=1e-3)
     assert len({round(ce.logit_pair(r, a), 3) for r, a in pairs}) == 3
+
+
+def test_an_opposite_in_another_form_of_the_word_contradicts(grader):
+    # "automatic" against the notes' "manually" (word forms differ), "server" against "client"
+    g = grader.grade("In your notes, what are RDS snapshots?",
+                     "Are done manually; They are stored even after you delete the original RDS instance",
+                     "automatic, and they are deleted along with the instance")
+    assert g.verdict == "incorrect", g.feedback
+    g = grader.grade("Where is CORS enforced?", "CORS is enforced by the client", "CORS is enforced by the server")
+    assert g.verdict == "incorrect", g.feedback
+    assert grader.grade("Where is CORS enforced?", "CORS is enforced by the client", "by the client").verdict == "correct"

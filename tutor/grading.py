@@ -51,6 +51,7 @@ from tutor.types import Citation, Grade
 # Re-exported: the tests import the GRADE_* phrases from here; grading_head, grading_fit and scripts use the helpers.
 from tutor.grading_features import (  # noqa: F401
     ABBREVIATIONS,
+    ANTONYM_STEMS,
     ANTONYMS,
     CLAUSE_WORDS,
     FOREIGN_WORDS,
@@ -255,7 +256,7 @@ class Grader:
     def _key_points(self, q: Encoded, a: Encoded, kp_texts: list[str], kps: list[Encoded], sibs: list[Encoded] = (),
                     r: Encoded | None = None):
         qstems = {stem(w) for w in q.mwords}
-        a_words = set(a.words)
+        a_stems = {stem(w) for w in a.words}
         # words every sibling entry has too ("Intensive Apps / DBs") do not tell this entry from the others
         sib_stems = {stem(w) for s in sibs for w in s.mwords}
         matched, missing, flipped = [], [], []
@@ -276,8 +277,10 @@ class Grader:
             negated = not copied and _word_negated_differently(kp, a, idx)
             # an opposite word is plain enough that half the point's words suffice, itself counted as met
             # ("storage for frequently accessed data" against "… storage for infrequently accessed workloads")
-            kp_words = set(kp.words) | set(r.words if r else ())  # "Automatic, manual": "manual" swaps nothing
-            swapped = [ANTONYMS.get(kp.mwords[i]) in a_words - kp_words and kp.mwords[i] not in a_words for i in idx]
+            kp_stems = {stem(w) for w in set(kp.words) | set(r.words if r else ())}  # "Automatic, manual": no swap
+            # by stem: "automatic" is the opposite of the notes' "manually"
+            swapped = [ANTONYM_STEMS.get(stem(kp.mwords[i])) in a_stems - kp_stems and stem(kp.mwords[i]) not in a_stems
+                       for i in idx]
             met = (cov >= 0.6) | np.array(swapped, dtype=bool)
             opposite = not copied and any(swapped) and float(met.mean()) >= 0.5
             turned = negated or opposite

@@ -37,6 +37,12 @@ ANTONYMS = {
     "flexible": "fixed",
 }
 ANTONYMS.update({v: k for k, v in list(ANTONYMS.items())})
+# Opposites by stem, for the rules (the fitted model's feature keeps the word pairs above): "automatic" against the
+# notes' "manually", "synchronized" against "asynchronous"; plus a few opposites of computing ("enforced by the client",
+# "random prefixes").
+_MORE_OPPOSITES = {"client": "server", "sequential": "random", "minimum": "maximum", "upload": "download",
+                   "inbound": "outbound", "encrypted": "unencrypted", "global": "regional", "persistent": "ephemeral"}
+
 ABBREVIATIONS = {"w/": "with", "w/o": "without", "b/c": "because", "&": "and", "approx": "approximately",
                  "info": "information", "prog": "program", "func": "function", "var": "variable"}
 CLAUSE_WORDS = frozenset("and but because so while which whereas therefore however or".split())
@@ -69,6 +75,10 @@ def stem(word: str) -> str:
     if s is None:
         s = _STEM_CACHE[word] = _STEM.stem(word) if len(word) > 3 else word
     return s
+
+
+ANTONYM_STEMS = {stem(a): stem(b) for a, b in {**ANTONYMS, **_MORE_OPPOSITES, **{v: k for k, v in _MORE_OPPOSITES.items()}}.items()
+                 if stem(a) != stem(b)}
 
 
 def plain_numbers(text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from tutor.grading_features import (
+    ANTONYM_STEMS,
     ANTONYMS,
     NEGATORS,
     Encoded,
@@ -121,14 +122,17 @@ def other_contradictions(q: Encoded, r: Encoded, a: Encoded, f: dict[str, float]
     out = []
     aw, rw = list(a.words), list(r.words)
     restates = f["lex_recall"] >= 0.85 and f["lex_precision"] >= 0.85 and f["char_cos"] >= 0.75
-    swapped = [w for w in sorted(set(aw)) if w in ANTONYMS and ANTONYMS[w] in rw and w not in rw
-               and ANTONYMS[w] not in aw]
+    # by stem: "automatically" for the notes' "manual" is swapped too
+    r_by_stem = {stem(w): w for w in rw}
+    a_stems = {stem(w) for w in aw}
+    swapped = [w for w in sorted(set(aw)) if ANTONYM_STEMS.get(stem(w)) in r_by_stem and stem(w) not in r_by_stem
+               and ANTONYM_STEMS[stem(w)] not in a_stems]
     if restates and (int(f["neg_mismatch"]) + len(swapped)) % 2 == 1:  # two flips cancel out
         if f["neg_mismatch"]:
             i = next((k for k, w in enumerate(aw) if w in NEGATORS), None)
             phrase = " ".join(aw[max(0, i - 1):i + 3]) if i is not None else "not"
             out.append(GRADE_NEGATION.format(phrase=f'"{phrase}"'))
-        out.extend(GRADE_SIBLING.format(said=w, expected=ANTONYMS[w]) for w in swapped)
+        out.extend(GRADE_SIBLING.format(said=w, expected=r_by_stem[ANTONYM_STEMS[stem(w)]]) for w in swapped)
     # a name one version off: "C4" where the notes say C5, "gp3" for gp2 (letters, then a digit the notes do not give)
     qw = set(q.words)
     named = {w for w in rw if _VERSIONED.fullmatch(w)}
