@@ -541,3 +541,15 @@ def test_an_opposite_in_another_form_of_the_word_contradicts(grader):
     g = grader.grade("Where is CORS enforced?", "CORS is enforced by the client", "CORS is enforced by the server")
     assert g.verdict == "incorrect", g.feedback
     assert grader.grade("Where is CORS enforced?", "CORS is enforced by the client", "by the client").verdict == "correct"
+
+
+def test_a_short_answer_that_says_part_of_the_notes_and_nothing_else_is_partly_right(grader):
+    q, ref = "What is On Demand?", "Allows you to pay a fixed rate by the hour (or by the second) with no commitment"
+    g = grader.grade(q, ref, "pay by the hour")
+    assert g.verdict == "partial" and "pay by the hour" in g.feedback, g.feedback
+    # words of its own make it another answer, not part of this one
+    assert grader.grade(q, ref, "pay by the hour for a reserved capacity").verdict == "incorrect"
+    # a word every sibling row has tells nothing: "Intensive Apps" is every instance family's use case
+    g = grader.grade("What is the use case of C5?", "CPU Intensive Apps / DBs", "intensive apps",
+                     siblings=["Memory Intensive Apps / DBs", "Graphics Intensive Apps"])
+    assert g.verdict == "incorrect", g.feedback

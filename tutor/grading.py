@@ -233,6 +233,9 @@ class Grader:
             verdict = "correct"  # every key point the quiz asked for is there
         elif matched and (p >= self.t_partial or explicit):
             verdict = "partial"  # something is right: a key point at least
+        elif not notes and _one_part_said(q, r, a, sibs):
+            verdict = "partial"  # "pay by the hour" for "pay a fixed rate by the hour … with no commitment"
+            matched = [a_text]
         else:
             verdict = "incorrect"
         if verdict == "correct":
@@ -288,6 +291,20 @@ class Grader:
                 flipped.append(text)
             (matched if ok and not turned else missing).append(text)
         return matched, missing, flipped
+
+
+def _one_part_said(q: Encoded, r: Encoded, a: Encoded, sibs: list[Encoded] = ()) -> bool:
+    """A short answer that says part of the notes' answer and nothing else: two or more of its words (beyond the
+    question's), every one of them the notes' own, one at least not shared by every sibling row ("Intensive Apps"
+    is every family's). A wrong answer brings words of its own ("a DNS service" for EC2); a right but short one
+    does not ("pay by the hour", "use a bucket policy")."""
+    qs = {stem(w) for w in q.words}
+    said = {stem(w) for w in a.words if is_content(w) and w.isalnum()} - qs
+    ref = {stem(w) for w in r.words if is_content(w)}
+    if len(said) < 2 or not said <= ref:
+        return False
+    shared = set.intersection(*({stem(w) for w in s.words} for s in sibs)) if sibs else set()
+    return bool(said - shared)
 
 
 def _same_name_word(a: str, b: str) -> bool:
