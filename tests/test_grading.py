@@ -553,3 +553,10 @@ def test_a_short_answer_that_says_part_of_the_notes_and_nothing_else_is_partly_r
     g = grader.grade("What is the use case of C5?", "CPU Intensive Apps / DBs", "intensive apps",
                      siblings=["Memory Intensive Apps / DBs", "Graphics Intensive Apps"])
     assert g.verdict == "incorrect", g.feedback
+
+
+def test_chat_abbreviations_are_read_as_the_words(grader):
+    # "prod", "DB": what a learner types for the notes' "production", "database"; the point is partly made
+    g = grader.grade("What is Multi-AZ RDS?", "Allows you to have an exact copy of your production database in another "
+                     "availability zone; AWS handles the replication for you", "copy of the prod DB in another AZ")
+    assert g.verdict == "partial", g.feedback

@@ -44,7 +44,13 @@ _MORE_OPPOSITES = {"client": "server", "sequential": "random", "minimum": "maxim
                    "inbound": "outbound", "encrypted": "unencrypted", "global": "regional", "persistent": "ephemeral"}
 
 ABBREVIATIONS = {"w/": "with", "w/o": "without", "b/c": "because", "&": "and", "approx": "approximately",
-                 "info": "information", "prog": "program", "func": "function", "var": "variable"}
+                 "info": "information", "prog": "program", "func": "function", "var": "variable",
+                 # what learners type in a chat box ("read-only copies of the prod DB, async")
+                 "app": "application", "apps": "applications", "prod": "production", "db": "database",
+                 "dbs": "databases", "devs": "developers", "async": "asynchronous", "sync": "synchronous",
+                 "config": "configuration", "env": "environment", "admin": "administrator", "ppl": "people",
+                 "thru": "through", "msg": "message", "req": "request", "reqs": "requests", "perf": "performance",
+                 "auth": "authentication", "secs": "seconds", "hr": "hour", "hrs": "hours", "mins": "minutes"}
 CLAUSE_WORDS = frozenset("and but because so while which whereas therefore however or".split())
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[&]|w/o|w/|b/c")
