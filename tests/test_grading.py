@@ -560,3 +560,17 @@ def test_chat_abbreviations_are_read_as_the_words(grader):
     g = grader.grade("What is Multi-AZ RDS?", "Allows you to have an exact copy of your production database in another "
                      "availability zone; AWS handles the replication for you", "copy of the prod DB in another AZ")
     assert g.verdict == "partial", g.feedback
+
+
+def test_a_name_with_one_typo_or_without_the_word_its_siblings_share_is_the_name(grader):
+    q = 'Which EC2 option is good for "Applications that have flexible start and end times"?'
+    sibs = ["On Demand", "Reserved Instances", "Dedicated Hosts"]
+    # the notes' own typo "Sport Instances": "Spot", as the learner rightly writes it, is the name
+    assert grader.grade(q, "Sport Instances", "Spot", siblings=sibs).verdict == "correct"
+    assert grader.grade(q, "Sport Instances", "spot instances", siblings=sibs).verdict == "correct"
+    assert grader.grade(q, "Sport Instances", "Reserved", siblings=sibs).verdict == "incorrect"
+    # a sibling named like the short form is the sibling: "S3" is not "S3 - IA"
+    assert grader.grade("Which one: infrequently accessed?", "S3 - IA", "S3",
+                        siblings=["S3", "S3 - One Zone IA", "Glacier"]).verdict == "incorrect"
+    # digits are no typo: "1000ms" is not "100ms"
+    assert grader.grade("Rounded up to the nearest ___ms?", "100ms", "1000ms").verdict == "incorrect"

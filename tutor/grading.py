@@ -22,6 +22,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
+from rapidfuzz.distance import OSA
 
 from tutor.grading_features import (
     Encoded,
@@ -199,8 +200,8 @@ class Grader:
         if not looks_english(a_text):
             return compose_grade("incorrect", 0.0, [], kp_texts, [], [GRADE_NOT_ENGLISH], citation)
         sib_texts = [s for s in (clean_text(x) for x in siblings or []) if s and s != r_text]
-        if not SPELLS_OUT.search(q_text) and " ".join(words(a_text)) in _name_aliases(r_text, citation):
-            a_text = r_text  # a name written short ("ALB", "gp2"): as good as the name written out
+        if not SPELLS_OUT.search(q_text) and _names_it(words(a_text), _name_aliases(r_text, citation, sib_texts)):
+            a_text = r_text  # a name written short ("ALB", "gp2"), or with a typo: as good as the name written out
         encs = self._encode([q_text, r_text, a_text, *kp_texts, *sib_texts])
         q, r, a = encs[:3]
         kps, sibs = encs[3:3 + len(kp_texts)], encs[3 + len(kp_texts):]
@@ -339,14 +340,36 @@ def _most_said(matched: list[str], missing: list[str]) -> bool:
             and all(len(m.split()) >= DESCRIPTIVE_WORDS for m in missing))
 
 
-def _name_aliases(reference: str, citation: Citation | None) -> set[str]:
+def _name_aliases(reference: str, citation: Citation | None, siblings: list[str] = ()) -> set[str]:
     """The reference's short forms, and those of the cited passage's own name when the reference is that name
-    without its parenthesis ("gp2" for "General Purpose SSD", whose row is "General Purpose SSD (GP2)")."""
+    without its parenthesis ("gp2" for "General Purpose SSD", whose row is "General Purpose SSD (GP2)"). A last word
+    the sibling names share says nothing of which one it is: "Sport" for "Sport Instances" beside "Reserved
+    Instances"."""
     out = name_aliases(reference)
     title = clean_text(citation.passage.title or "") if citation is not None else ""
     if title and title != reference and words(re.sub(r"\s*\([^()]*\)", "", title)) == words(reference):
         out |= name_aliases(title)
+    ws = words(reference)
+    sib_words = [words(s) for s in siblings]
+    short = ws[:-1]
+    # ... unless a sibling's name starts so too ("S3" is a sibling of "S3 - IA", not its short form)
+    if 2 <= len(ws) <= 4 and any(ws[-1] in sw and len(sw) <= 4 for sw in sib_words) \
+            and not any(sw[:len(short)] == short for sw in sib_words):
+        out.add(" ".join(short))
     return out
+
+
+def _names_it(said: list[str], aliases: set[str]) -> bool:
+    """The answer is one of the name's forms, word for word, a word of five letters or more allowed one typo ("spot"
+    for the notes' "Sport", "dedicted")."""
+    for alias in aliases:
+        ws = alias.split()
+        if len(ws) == len(said) and all(a == b or (a.isalpha() and b.isalpha() and min(len(a), len(b)) >= 4
+                                                  and max(len(a), len(b)) >= 5 and a[0] == b[0]
+                                                  and OSA.distance(a, b) <= 1)
+                                        for a, b in zip(said, ws)):
+            return True
+    return False
 
 
 _DO_NOT = {"don", "doesn", "didn", "do", "does", "did"}  # "you don't manage servers": whose doing is unclear
