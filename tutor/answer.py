@@ -423,16 +423,18 @@ def asks_price(question: str) -> bool:
     return bool(_ASKS_PRICE.search(question))
 
 
-def states_price(units: list["Unit"]) -> bool:
-    return any(_AMOUNT.search(u.text) for u in units)
-
-
 def _states(u: "Unit", head: str | None, price: bool) -> bool:
+    """The unit gives an amount (a price question), or a number of the thing counted, sentence by sentence: "504
+    error means … timed out. This means … the idle timeout period" has no timeout value."""
     if price:
         return bool(_AMOUNT.search(u.text))
     want = set(content_terms(head)) if head else set()
     return any(_NUMBER.search(s) and (not want or want & set(content_terms(s)))
                for s in sentences(u.text) for s in re.split(r";\s", s))
+
+
+def states_price(units: list["Unit"]) -> bool:
+    return any(_states(u, None, True) for u in units)
 
 
 def anothers_number(units: list["Unit"], question_terms: set[str], head: str | None, price: bool) -> bool:
@@ -450,10 +452,7 @@ def anothers_number(units: list["Unit"], question_terms: set[str], head: str | N
 
 def states_quantity(units: list["Unit"], head: str | None) -> bool:
     """Some chosen unit holds a number, and (when the question names what it counts) that thing too."""
-    want = set(content_terms(head)) if head else set()
-    # sentence by sentence: "504 error means … timed out. This means … the idle timeout period" has no timeout value
-    return any(_NUMBER.search(s) and (not want or want & set(content_terms(s)))
-               for u in units for s in sentences(u.text) for s in re.split(r";\s", s))
+    return any(_states(u, head, False) for u in units)
 
 
 def lost_subject(question: str, history: list[str], retrieval: Retrieval, retriever) -> str:
@@ -645,11 +644,11 @@ def compose(
     if quantity and not states_quantity(chosen, quantity_head(fixed)):
         # asked for a quantity, and what the notes say about it holds none (or none of that thing): not given
         return refusal(question, retrieval, support)
-    if asks_price(fixed) and not states_price(chosen):
+    price = asks_price(fixed)
+    if price and not states_price(chosen):
         return refusal(question, retrieval, support)  # asked for a price, and the notes give none for it
-    if (quantity or asks_price(fixed)) and anothers_number(chosen, set(content_terms(retriever.acronym_map.expand(fixed))),
-                                                           quantity_head(fixed),
-                                                           asks_price(fixed) and not quantity):
+    if (quantity or price) and anothers_number(chosen, set(content_terms(retriever.acronym_map.expand(fixed))),
+                                               quantity_head(fixed), price and not quantity):
         return refusal(question, retrieval, support)  # the numbers given are another row's
     text, cites = _render(chosen, _budget(question, settings)[1])
     return Answer(question, text, False, support, cites, retrieval.results)

@@ -87,6 +87,11 @@ def leaned_on(question: str, history: list[str]) -> list[str]:
     return out
 
 
+def _without(text: str, terms: set[str]) -> str:
+    """The text without the words whose terms are in `terms` (a name the conversation switched away from)."""
+    return " ".join(w for w in text.split() if not set(content_terms(w)) & terms)
+
+
 def shape_query(question: str, history: list[str]) -> str:
     """Fold the previous question into a follow-up so 'what about its pricing?' knows what 'it' is."""
     return " ".join([question, *leaned_on(question, history)])
@@ -281,15 +286,14 @@ class Retriever:
             dropped = self._switched_subject(question, history[-1])
             if dropped:
                 weights = {t: w for t, w in weights.items() if t not in dropped}
-                kept = " ".join(w for w in history[-1].split() if not set(content_terms(w)) & dropped)
-                query = f"{question} {kept}"
+                query = f"{question} {_without(history[-1], dropped)}"
         chain = leaned_on(question, history)
         # "does it persist data?" after "what is Redis?" and "what about memcached?": "it" is Memcached ("which one is
         # faster?" still picks between the two)
         gone = self._switched_in_chain(chain) - set(content_terms(question)) if SUBJECT_PRONOUN.search(question) else set()
         if gone:
             weights = {t: w for t, w in weights.items() if t not in gone}
-            query = " ".join([question, *(" ".join(w for w in q.split() if not set(content_terms(w)) & gone) for q in chain)])
+            query = " ".join([question, *(_without(q, gone) for q in chain)])
         results = self.ranked(query, weights)
         ranked_ids = [r.passage.id for r in results]
         if followup and SUBJECT_PRONOUN.search(question) and len(content_terms(question)) > 2:
