@@ -316,6 +316,13 @@ def test_a_number_asked_of_one_row_is_not_answered_with_another_rows_number(tuto
     assert not ans.refused and "20,000" in ans.answer, ans.answer
 
 
+def test_a_comparison_draws_each_side_on_what_is_asked(tutor):
+    # the read-replica sentence on asynchronous replication names "the primary RDS instance": "RDS" is no name of the
+    # other side as the question says it ("multi-az"), so that sentence is not set aside as being about Multi-AZ
+    ans = tutor.ask("read replicas vs multi-az: which replicates asynchronously?")
+    assert "Asynchronous replication" in ans.answer and "Multi-AZ" in ans.answer, ans.answer
+
+
 def test_a_short_follow_up_on_what_was_just_answered_is_answered(tutor):
     # "it" is the cheapest EBS volume, whose question was itself a follow-up on the volume types: the subject is
     # carried back two questions, and "boot" is in the volumes just answered, so the few words are no reason to refuse

@@ -137,14 +137,14 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
             # is the best passage whose own key names all of it
             picks = [next((u for u in ranked if want <= names(u.passage)), None) for want in sides]
             if all(picks) and picks[0].passage.id != picks[1].passage.id:
-                return _select_sides(units, picks[0].passage, picks[1].passage, max_units, max_words)
+                return _select_sides(units, picks[0].passage, picks[1].passage, max_units, max_words, q_terms)
         inner = _sides_inside(units, best.passage, asked - side)
         if inner:  # "standard vs convertible RIs": both sides are items of one passage, neither is its key
             return _in_notes_order(inner, units)
         other = next((u for u in others if u.named > 0 and set(content_terms(u.passage.title)) & asked - side),
                      others[0] if others else None)
         if other is not None and other.score >= 0.3 * best.score:
-            return _select_sides(units, best.passage, other.passage, max_units, max_words)
+            return _select_sides(units, best.passage, other.passage, max_units, max_words, q_terms)
     if (LIST_REQUEST.search(question) or _asks_its_head(question, best.passage)) and best.passage.items and best.named >= 0.5:
         # "list the main features" (or the list's own question, "what does IAM give me?"): the list the best unit
         # belongs to, in the notes' order, as far as it fits, when the question names what that list is about
@@ -262,15 +262,17 @@ def compared_terms(question: str) -> set[str]:
     return sides[0] | sides[1] if sides else set()
 
 
-def _select_sides(units: list[Unit], a: Passage, b: Passage, max_units: int, max_words: int) -> list[Unit]:
+def _select_sides(units: list[Unit], a: Passage, b: Passage, max_units: int, max_words: int,
+                  q_terms: set[str]) -> list[Unit]:
     """A comparison: each side gets an equal share of the answer, from its own passage only, and
     says what that side is rather than how it relates to the other ('Read replicas: a read-only
-    copy…', not 'can have read replicas that have Multi-AZ'): units naming the other side's key
-    count half."""
+    copy…', not 'can have read replicas that have Multi-AZ'): units naming the other side's key, as the question
+    names it, count half ("Multi-AZ", not "RDS" of "Multi-AZ RDS": "Asynchronous replication from the primary RDS
+    instance" says what a read replica is)."""
     chosen: list[Unit] = []
     for side, other in ((a, b), (b, a)):
         own_key = set(content_terms(side.title))
-        other_key = set(content_terms(other.title)) - own_key
+        other_key = (set(content_terms(other.title)) - own_key) & q_terms
         mine = sorted((u for u in units if u.passage.id == side.id),
                       key=lambda u: -u.score * (0.5 if u.terms & other_key else 1.0))
         budget = max_words // 2
