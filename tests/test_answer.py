@@ -323,6 +323,13 @@ def test_a_comparison_draws_each_side_on_what_is_asked(tutor):
     assert "Asynchronous replication" in ans.answer and "Multi-AZ" in ans.answer, ans.answer
 
 
+def test_a_side_the_notes_name_only_in_a_list_is_drawn_from_that_list(tutor):
+    # no passage is CloudWatch's own; API Gateway's list says "Connect to CloudWatch to log all requests"
+    ans = tutor.ask("x-ray vs cloudwatch for my api gateway api, what do i get from each?")
+    assert "Connect to CloudWatch to log all requests" in ans.answer and "X-Ray" in ans.answer, ans.answer
+    assert "Expose HTTPS endpoints" not in ans.answer, ans.answer  # the list's other items say nothing of CloudWatch
+
+
 def test_a_short_follow_up_on_what_was_just_answered_is_answered(tutor):
     # "it" is the cheapest EBS volume, whose question was itself a follow-up on the volume types: the subject is
     # carried back two questions, and "boot" is in the volumes just answered, so the few words are no reason to refuse

@@ -138,6 +138,16 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
             picks = [next((u for u in ranked if want <= names(u.passage)), None) for want in sides]
             if all(picks) and picks[0].passage.id != picks[1].passage.id:
                 return _select_sides(units, picks[0].passage, picks[1].passage, max_units, max_words, q_terms)
+        if sides and all(sides):
+            # "cloudwatch vs x-ray": the best passage is X-Ray's, and no passage is CloudWatch's own: its side is the
+            # best unit of another passage that says it, an item of a list ("Connect to CloudWatch to log all requests")
+            unsaid = [sd for sd in sides if not sd <= names(best.passage)]
+            if len(unsaid) == 1 and not any(unsaid[0] & names(u.passage) for u in others):
+                said = next((u for u in others if unsaid[0] <= u.terms), None)
+                if said is not None and said.score >= 0.3 * best.score:
+                    picked = _select_sides(units, best.passage, said.passage, max_units, max_words, q_terms)
+                    # of the list, only what says that side ("Expose HTTPS endpoints" says nothing of CloudWatch)
+                    return [u for u in picked if u.passage.id != said.passage.id or unsaid[0] <= u.terms] or picked
         inner = _sides_inside(units, best.passage, asked - side)
         if inner:  # "standard vs convertible RIs": both sides are items of one passage, neither is its key
             return _in_notes_order(inner, units)
