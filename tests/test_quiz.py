@@ -240,3 +240,15 @@ def test_a_grade_asked_from_outside_is_graded_with_the_rows_around_its_reference
     assert g.verdict == "incorrect", g.feedback
     g = tutor.grade("what is the C5 family meant for?", "cpu heavy apps and databases", reference="CPU Intensive Apps / DBs")
     assert g.verdict != "incorrect", g.feedback
+
+
+@pytest.mark.parametrize("reference, answer", [
+    ("x" * 10_000, "a guess"),  # a huge reference matches no bank item or table cell
+    ("<td>CPU Intensive Apps / DBs</td>", "<b>memory intensive apps</b>"),  # HTML on both sides: read as text
+    ("CPU Intensive Apps / DBs", ""),  # an empty answer
+])
+def test_a_grade_from_outside_with_odd_input_gets_a_clear_verdict(tutor, reference, answer):
+    g = tutor.grade("what is the C5 family meant for?", answer, reference=reference)
+    assert g.verdict in ("correct", "partial", "incorrect") and g.feedback
+    if answer != "a guess":
+        assert g.verdict == "incorrect", g.feedback
