@@ -25,13 +25,15 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text or "")).strip().lower().rstrip(" .;:")
 
 
-def from_bank(question: str, reference: str, bank: list[QuizItem]) -> GradeContext | None:
+def index_bank(bank: list[QuizItem]) -> dict[tuple[str, str], QuizItem]:
+    """The bank by (question, reference), normalised: built once per bank, looked up per grade."""
+    return {(_norm(i.question), _norm(i.reference)): i for i in reversed(bank)}  # the first of equals wins
+
+
+def from_bank(question: str, reference: str, bank: dict[tuple[str, str], QuizItem]) -> GradeContext | None:
     """The bank item with this question and reference (an exported item graded from outside)."""
-    q, r = _norm(question), _norm(reference)
-    for item in bank:
-        if _norm(item.question) == q and _norm(item.reference) == r:
-            return GradeContext(item.key_points or None, list(item.siblings), item.citation)
-    return None
+    item = bank.get((_norm(question), _norm(reference)))
+    return GradeContext(item.key_points or None, list(item.siblings), item.citation) if item else None
 
 
 def from_table(reference: str, passages: list[Passage]) -> GradeContext | None:
@@ -55,5 +57,6 @@ def from_table(reference: str, passages: list[Passage]) -> GradeContext | None:
     return None
 
 
-def context_for(question: str, reference: str, bank: list[QuizItem], passages: list[Passage]) -> GradeContext:
+def context_for(question: str, reference: str, bank: dict[tuple[str, str], QuizItem],
+                passages: list[Passage]) -> GradeContext:
     return from_bank(question, reference, bank) or from_table(reference, passages) or GradeContext()

@@ -142,7 +142,7 @@ class Tutor:
             # around it, so that a sibling row's answer is told apart
             from .grading_context import context_for
 
-            ctx = context_for(question, reference, self.bank, list(self.retriever.passages.values()))
+            ctx = context_for(question, reference, self.bank_index, list(self.retriever.passages.values()))
             key_points, siblings, citation = ctx.key_points, ctx.siblings or None, ctx.citation
         return self.grader.grade(question, reference, answer or "", key_points=key_points, siblings=siblings,
                                  citation=citation)
@@ -157,6 +157,16 @@ class Tutor:
         if getattr(self, "_bank_for", None) is not r:
             self._bank, self._bank_for = build_bank(list(r.passages.values())), r
         return self._bank
+
+    @property
+    def bank_index(self):
+        """The bank by (question, reference), for grades asked from outside (rebuilt with the bank)."""
+        from .grading_context import index_bank
+
+        bank = self.bank
+        if getattr(self, "_index_of", None) is not bank:
+            self._bank_index, self._index_of = index_bank(bank), bank
+        return self._bank_index
 
     @cached_property
     def progress(self):
