@@ -52,6 +52,16 @@ def test_misspelt_question_finds_what_the_right_spelling_finds(tutor):
     assert tutor.retrieve("which databse engines can RDS run?").results[0].passage.id == right.id
 
 
+def test_a_word_the_notes_misspell_finds_the_notes_spelling(tutor):
+    from tutor.spelling import Speller
+
+    sp = Speller([p.embed_text for p in tutor.passages()])
+    assert sp.fix("what is s3 metadata for?") == "what is s3 medatadata for?"  # the notes wrote "Medatadata"
+    assert sp.fix("which queries are slow?") == "which queries are slow?"  # "quries" is as near "juries": no guess
+    top = tutor.retrieve("what about the metadata part?", ["what's the version id of an s3 object used for?"])
+    assert "Medatadata" in top.results[0].passage.text, top.results[0].passage.text
+
+
 def test_two_words_the_notes_write_as_one_are_joined(tutor):
     from tutor.spelling import Speller
 

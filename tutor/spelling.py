@@ -66,6 +66,37 @@ def _closest(w: str, vocab: list[str], limit: int) -> list[str]:
     return [m for m, d, _ in hits if d == best]
 
 
+@lru_cache(maxsize=1)
+def _english_words() -> list[str]:
+    """English words in some use (Zipf ≥ 2.5), for what the notes misspelt."""
+    from wordfreq import top_n_list, zipf_frequency
+
+    ranked = top_n_list("en", 100_000)  # most frequent first: cut where the frequency falls under 2.5
+    lo, hi = 0, len(ranked)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (mid + 1, hi) if zipf_frequency(ranked[mid], "en") >= 2.5 else (lo, mid)
+    return [w for w in ranked[:lo] if w.isalpha() and len(w) >= 5]
+
+
+NOTES_TYPO_ZIPF = 1.0  # a notes word rarer than this in English is no word at all ("medatadata", "quries")
+
+
+def _notes_typos(vocab: list[str]) -> dict[str, str]:
+    """English word → the notes' misspelling of it: the learner types "metadata", the notes wrote "Medatadata".
+    Only a notes word that is no English word, with one English word closest to it (never a tie: "quries" is as
+    near "queries" as "juries"), and only when the notes never spell that word right."""
+    known = set(vocab)
+    out = {}
+    for w in vocab:
+        if len(w) < 6 or english_zipf(w) >= NOTES_TYPO_ZIPF:
+            continue
+        tops = _closest(w, _english_words(), 1 if len(w) <= 8 else 2)
+        if len(tops) == 1 and tops[0] not in known:
+            out[tops[0]] = w
+    return out
+
+
 class Speller:
     def __init__(self, texts: list[str]):
         self.vocab = sorted({w for t in texts for w in words(t) if w.isalpha() and len(w) >= MIN_LEN - 1})
@@ -75,12 +106,15 @@ class Speller:
         # "xray", "multiaz": a hyphenated name of the notes written as one word
         self._unhyphenated = {w.replace("-", ""): w for w in notes_words
                               if "-" in w and w.replace("-", "").isalpha() and w.replace("-", "") not in notes_words}
+        self._notes_typos = _notes_typos(self.vocab)
 
     def fix_word(self, w: str) -> str:
         if w in self._abbreviations:
             return self._abbreviations[w]
         if w in self._unhyphenated:
             return self._unhyphenated[w]
+        if w in self._notes_typos:
+            return self._notes_typos[w]
         if len(w) < MIN_LEN or not w.isalpha() or w in self._known or w in STOPWORDS or english_zipf(w) >= COMMON_ZIPF:
             return w
         limit = 1 if len(w) <= 8 else 2
