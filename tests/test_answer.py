@@ -223,6 +223,11 @@ def test_a_number_about_something_else_is_not_an_answer(tutor):
     assert ans.refused, ans.answer
     ans = tutor.ask("what's the max number of read replicas?")
     assert not ans.refused and "5" in ans.answer, ans.answer
+    # "a collection of users under one set of permissions" gives no number of groups; "one (or more)" is a count
+    ans = tutor.ask("how many iam groups can one user be a member of at most?")
+    assert ans.refused, ans.answer
+    ans = tutor.ask("how many permissions can a single IAM policy hold?")
+    assert not ans.refused and "one (or more)" in ans.answer, ans.answer
 
 
 def test_a_comparison_whose_best_passage_names_both_in_passing_compares_their_own_passages(tutor):

@@ -381,8 +381,11 @@ _FOCUS_STOP = {"of", "for", "on", "in", "at", "to", "per", "i", "you", "we", "ca
                "that", "which", "when", "before", "with", "my", "a", "an", "the", "it", "they", "allowed", "there",
                "should", "will", "would", "s3", "ec2", "one", "each", "every"}
 _MEASURE_WORDS = {"number", "amount", "count", "quantity", "total"}
+# "one" is a count only where it is said as one: "one (or more) permissions", "only one", "up to one"; "users under
+# one set of permissions" gives no number of groups.
 _NUMBER = re.compile(
-    r"(?<![A-Za-z])\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundreds?|thousands?|"
+    r"\bone\s*\(?\s*or (?:more|two)\b|\b(?:only|just|exactly|at (?:least|most)|up to|max(?:imum)?|min(?:imum)?) one\b"
+    r"|(?<![A-Za-z])\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundreds?|thousands?|"
     r"millions?|billions?|dozens?|single|once|twice|daily|hourly|weekly|monthly|yearly|annually|unlimited)\b",
     re.I,
 )
