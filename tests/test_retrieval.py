@@ -227,3 +227,15 @@ def test_support_reads_how_close_the_best_sentence_comes_in_meaning(tutor):
         return support_features(r, q, res.query, res.results)["unit_close"]
 
     assert close("how long are automated RDS backups kept?") > close("how do I bake sourdough bread at home?") + 0.2
+
+
+def test_each_side_of_a_comparison_is_retrieved(tutor):
+    # the whole question ranks "Version control with Lambda" and API Gateway's feature lists first; each side asked
+    # alone finds its definition ("Is a compute service …", "Is a fully managed service …")
+    r = tutor.retrieve("api gateway versus lambda, how do they differ? i keep mixing them up")
+    top = [sp.passage.text for sp in r.results[:3]]
+    assert any("compute service" in t for t in top), top
+    assert any("fully managed service" in t for t in top), top
+    # a side the notes never name brings nothing in
+    r = tutor.retrieve("mutex vs semaphore?")
+    assert not any("Medatadata" in sp.passage.text for sp in r.results[:2])

@@ -251,6 +251,12 @@ def compared_sides(question: str) -> tuple[set[str], set[str]] | None:
     """The terms of each of the two things a comparison names: "st1 vs sc1 for an old file server …" compares st1
     and sc1 (not "file" and "server"); "difference between Multi-AZ and read replicas". None when no sides are
     written."""
+    sides = compared_phrases(question)
+    return (set(content_terms(sides[0])), set(content_terms(sides[1]))) if sides else None
+
+
+def compared_phrases(question: str) -> tuple[str, str] | None:
+    """The words of each side of a comparison, as written ("lambda", "api gateway")."""
     m = re.search(r"(.*?)\b(?:vs\.?|versus)\s+(.*)", question, re.I)
     if m:
         left, right = m.group(1), m.group(2)
@@ -263,7 +269,7 @@ def compared_sides(question: str) -> tuple[set[str], set[str]] | None:
         left, right = m.group(1), m.group(2)
     right = _SIDE_END.split(" " + right + " ", maxsplit=1)[0]
     right = " ".join(right.split()[:3])
-    return set(content_terms(left)), set(content_terms(right))
+    return left.strip(), right.strip()
 
 
 def compared_terms(question: str) -> set[str]:

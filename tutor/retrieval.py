@@ -22,6 +22,8 @@ from .vectors import VectorCache
 QueryEmbedder = Callable[[str], list[float]]
 DenseSearch = Callable[[list[float], int], list[tuple[str, float]]]
 
+SIDES_WITHIN = 2  # a comparison's sides each have their best passage among the first two (dev: no case moved)
+
 # A follow-up leans on the conversation: a pronoun, "what about", or too few words of its own.
 _FOLLOWUP = re.compile(
     r"^\s*(and|what about|how about|what of|also|then|so)\b|\b(it|its|it's|they|them|their|those|these|that one|this one|"
@@ -296,6 +298,8 @@ class Retriever:
             query = " ".join([question, *(_without(q, gone) for q in chain)])
         results = self.ranked(query, weights)
         ranked_ids = [r.passage.id for r in results]
+        if not followup:
+            results = self._both_sides(question, results)
         if followup and SUBJECT_PRONOUN.search(question) and len(content_terms(question)) > 2:
             # (with two words or fewer, "how is it priced?", a best passage without the subject is a sign the
             # notes do not cover it: the composer refuses, see answer.lost_subject)
@@ -316,6 +320,26 @@ class Retriever:
         results = results[:k]
         spelled = self.acronym_map.expand(query)
         return Retrieval(spelled, results, self.support(self.acronym_map.expand(question), spelled, results))
+
+    def _both_sides(self, question: str, results: list[ScoredPassage]) -> list[ScoredPassage]:
+        """"lambda vs api gateway - what's the actual difference?": each side is asked alone too, and its best passage
+        goes within the first few if the whole question did not bring it there."""
+        from .answer import compared_phrases
+
+        sides = compared_phrases(question)
+        if not sides or not all(content_terms(s) for s in sides):
+            return results
+        for side in sides:
+            terms = set(content_terms(side))
+            top = self.ranked(side, dict.fromkeys(terms, 1.0))
+            if not top or any(r.passage.id == top[0].passage.id for r in results[:SIDES_WITHIN]):
+                continue
+            if not terms <= self.terms[top[0].passage.id].all:
+                continue  # a side the notes do not name ("mutex vs semaphore"): its closest passage is no side
+            mine = next((r for r in results if r.passage.id == top[0].passage.id), top[0])
+            results = [r for r in results if r is not mine]
+            results.insert(min(SIDES_WITHIN - 1, len(results)), mine)
+        return results
 
     def _switched_in_chain(self, chain: list[str]) -> set[str]:
         """The subjects an earlier question of a follow-up chain (newest first) switched away from, and that no
