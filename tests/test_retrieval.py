@@ -62,6 +62,18 @@ def test_a_word_the_notes_misspell_finds_the_notes_spelling(tutor):
     assert "Medatadata" in top.results[0].passage.text, top.results[0].passage.text
 
 
+def test_a_short_form_of_a_notes_name_is_that_name(tutor):
+    from tutor.spelling import Speller
+
+    sp = Speller([p.embed_text for p in tutor.passages()])
+    assert sp.fix("can I run postgres on rds?") == "can I run postgresql on rds?"
+    assert sp.part_of_notes_word("puttygen")  # the notes' PuTTY: no name the notes lack
+    assert not sp.part_of_notes_word("cloudtrail")  # "cloud" is English: CloudTrail is another service
+    ans = tutor.ask("can I run postgres on rds?")
+    assert not ans.refused and "PostgreSQL" in ans.answer, ans.answer
+    assert tutor.ask("what is cloudtrail?").refused
+
+
 def test_two_words_the_notes_write_as_one_are_joined(tutor):
     from tutor.spelling import Speller
 

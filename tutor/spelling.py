@@ -5,6 +5,7 @@ Two words the notes write as one ("host name" → "hostname", "fail over" → "f
 the notes write hyphenated ("xray" → "x-ray") is split."""
 from __future__ import annotations
 
+import bisect
 import re
 from functools import lru_cache
 
@@ -117,11 +118,32 @@ class Speller:
             return self._notes_typos[w]
         if len(w) < MIN_LEN or not w.isalpha() or w in self._known or w in STOPWORDS or english_zipf(w) >= COMMON_ZIPF:
             return w
+        longer = self._starting_with(w)
+        if len(longer) == 1:
+            return longer[0]  # "postgres": the notes write "PostgreSQL"
         limit = 1 if len(w) <= 8 else 2
         tops = _closest(w, self.vocab, limit)
         if not tops and len(w) >= ENGLISH_MIN_LEN and english_zipf(w) < TYPO_ZIPF:
             tops = _closest(w, _english(), 1)
         return tops[0] if len(tops) == 1 else w  # two equally close words: do not guess
+
+    def _starting_with(self, w: str) -> list[str]:
+        i = bisect.bisect_left(self.vocab, w)
+        out = []
+        while i < len(self.vocab) and self.vocab[i].startswith(w) and len(out) < 2:
+            out.append(self.vocab[i])
+            i += 1
+        return out
+
+    def part_of_notes_word(self, w: str, min_len: int = 5) -> bool:
+        """The word starts a longer notes word ("postgres" of "postgresql"), or a notes name that is no common English
+        word starts it ("puttygen" of "putty"). At least `min_len` letters in common: "ec" starts many words."""
+        if len(w) < min_len or not w.isalpha():
+            return False
+        if self._starting_with(w):
+            return True
+        # a name that starts it, not an English word: "cloudtrail" is no kind of "cloud" the notes mean
+        return any(v in self._known and english_zipf(v) < COMMON_ZIPF for v in (w[:k] for k in range(min_len, len(w))))
 
     def fix(self, text: str) -> str:
         """The text with misspelt words replaced (case and punctuation of the rest kept)."""
