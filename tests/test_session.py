@@ -175,6 +175,7 @@ class ScriptedLearner:
         self.by_question = {it.question: it for it in bank if it.kind == "free"}
         self.out, self.plan, self.q = out, plan, -1
         self.actions: list[str] = []
+        self.asked_why = False
 
     def _current(self):
         text = self.out.getvalue()
@@ -183,7 +184,10 @@ class ScriptedLearner:
     def readline(self) -> str:
         text = self.out.getvalue()
         if text.endswith(AFTER):
-            return "why\n" if self.q == 1 else "\n"
+            if self.q == 1 and not self.asked_why:
+                self.asked_why = True
+                return "why\n"  # the source, then the same prompt again: the next Enter goes on
+            return "\n"
         assert text.endswith(PROMPT)
         item = self._current()
         if not self.actions:
@@ -206,6 +210,8 @@ def test_scripted_ten_question_session_through_tutor_quiz(tutor, bank):
     assert text.count("[") >= 10 and "[10/10]" in text
     assert text.index("Hint 1/3") < text.index("Hint 2/3") < text.index("Hint 3/3")
     assert "Correct." in text and "From your notes" in text and "Session over:" in text
+    after_why = text[text.index("From your notes"):]
+    assert after_why.index(AFTER) < after_why.index("[3/10]")  # asked again after the source, not moved on
     rows = tutor.progress.attempts("scripted learner")
     assert len(rows) == 10
     verdicts = {r["verdict"] for r in rows}
@@ -229,3 +235,16 @@ def test_topic_filter_keeps_to_the_topic(tutor):
         it = s.next_question()
         assert "lambda" in f"{it.topic} {it.group}".lower()
         s.skip()
+
+
+def test_a_session_does_not_ask_the_same_passage_twice_in_a_row(tutor):
+    # Lambda's notes give fewer passages than a 10-question session: passages come back only after the others,
+    # never the one just asked ("rounded up to the nearest 100ms" in one stem, "nearest ___ms" in the next)
+    s = tutor.start_quiz("rita", topics=["Lambda"], size=10)
+    asked = []
+    while (it := s.next_question()) is not None:
+        asked.append(it.passage_id)
+        s.skip()
+    assert asked and all(a != b for a, b in zip(asked, asked[1:])), asked
+    firsts = asked[: len(set(asked))]
+    assert len(set(firsts)) == len(firsts), asked  # every passage once before any comes back

@@ -73,11 +73,13 @@ def run_quiz(tutor, args, stdin=None, stdout=None) -> int:
                 break
         if quit_:
             break
+        # "why" shows the source and waits again: the Enter that follows goes on, it is no empty answer to the next
         line = _read(stdin, stdout, AFTER)
+        while line is not None and line.strip().lower().rstrip("?") in ("why", "source"):
+            print(session.why().message, file=stdout)
+            line = _read(stdin, stdout, AFTER)
         if line is None or line.strip().lower() in QUIT_WORDS:
             break
-        if line.strip().lower().rstrip("?") in ("why", "source"):
-            print(session.why().message, file=stdout)
     _summary(tutor, session, args.learner, stdout)
     return 0
 

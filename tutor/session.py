@@ -221,10 +221,9 @@ class QuizSession:
             self.done = True
             return None
         seen_ids = {it.id for it in self.asked}
-        seen_passages = {it.passage_id for it in self.asked}
-        cands = [c for c in self.store.next_items(self.learner, self.pool, len(self.asked) + self.size + 20)
+        cands = [c for c in self.store.next_items(self.learner, self.pool, len(self.pool))
                  if c.id not in seen_ids]
-        pick = next((c for c in cands if c.passage_id not in seen_passages), cands[0] if cands else None)
+        pick = _least_asked(cands, self.asked)
         if pick is None:
             self.done = True
             return None
@@ -363,6 +362,23 @@ class QuizSession:
 
 NOT_ENGLISH_MARK = "does not look like English"
 TRUNCATED_MARK = "characters of the answer were graded"
+
+
+def _least_asked(cands: list[QuizItem], asked: list[QuizItem]) -> QuizItem | None:
+    """The first candidate (they come due and weak first) from a passage not asked yet in this session; else from the
+    passage asked least and longest ago, never the one just asked: three questions on Lambda's "Duration" row in a
+    row give each other away ("rounded up to the nearest 100ms" in one stem, "nearest ___ms" in the next)."""
+    times: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for i, it in enumerate(asked):
+        times[it.passage_id] = times.get(it.passage_id, 0) + 1
+        last[it.passage_id] = i
+    just = asked[-1].passage_id if asked else None
+    usable = [c for c in cands if c.passage_id != just]
+    if not usable:
+        return None  # only the passage just asked is left: the session ends rather than repeat it
+    order = {id(c): i for i, c in enumerate(usable)}
+    return min(usable, key=lambda c: (times.get(c.passage_id, 0), last.get(c.passage_id, -1), order[id(c)]))
 
 
 def _letters(text: str, options: dict[str, str]) -> list[str]:
