@@ -178,6 +178,10 @@ def test_a_fill_in_blanks_a_term_worth_recalling(bank):
     assert not any(set(r.lower().split(", ")) & {"either", "order", "page", "soon", "number", "pratice", "guidlines"}
                    for r in fills), fills
     assert "Automatic, manual" in fills and "configure, CORS" in fills
+    # nor the vendor's name, nor a name the notes misspell once ("running on ES2" where they mean EC2)
+    blanked = {w for r in fills for w in r.split(", ")}
+    assert not blanked & {"Amazon", "AWS", "ES2"}, sorted(blanked & {"Amazon", "AWS", "ES2"})
+    assert "acts, logic" in fills and "calls, requests" in fills  # the same lines, other words blanked
 
 
 def test_choice_options_read_whole(bank):

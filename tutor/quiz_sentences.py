@@ -53,7 +53,8 @@ UNITS = {"day", "days", "hour", "hours", "minute", "minutes", "second", "seconds
 # Words this common in English are no key term to recall ("either", "order", "number", "ensure"): not blanked.
 FILLER_ZIPF = 5.0
 FILL_SKIP = {"many", "much", "now", "well", "etc", "even", "however", "always", "never", "often", "several",
-             "various", "new", "way", "lot", "lots", "like", "need", "want", "make", "makes"}
+             "various", "new", "way", "lot", "lots", "like", "need", "want", "make", "makes",
+             "amazon", "aws"}  # the vendor's name is in every line of these notes: no concept to recall
 MAX_LIST_ITEM_WORDS = 8
 
 # "10,000" is one number (a thousands separator), not "10" and "000"
@@ -123,6 +124,16 @@ def _misspelt(word: str) -> bool:
     return word.islower() and word.isalpha() and english_zipf(word) < 1.8
 
 
+def _typo_of_frequent(word: str, df: Counter) -> bool:
+    """A name the notes write once, a letter away from one they write often: "ES2" for "EC2" is the notes' typo, a
+    learner would have to reproduce it."""
+    t = sorted(terms(word))
+    if len(t) != 1 or df[t[0]] > 1 or not any(c.isupper() or c.isdigit() for c in word):
+        return False
+    t = t[0]
+    return any(n >= 5 and len(x) == len(t) and sum(a != b for a, b in zip(x, t)) == 1 for x, n in df.items())
+
+
 def _fill(p: Passage, sentence: str, df: Counter) -> QuizItem | None:
     s = _clean(sentence).rstrip(".")
     if _nwords(s) < 6 or _URL.search(s):
@@ -132,7 +143,8 @@ def _fill(p: Passage, sentence: str, df: Counter) -> QuizItem | None:
             and m.group(0).lower() not in STOPWORDS | FILL_SKIP and terms(m.group(0))
             and not terms(m.group(0)) & known and not m.group(0).lower().endswith("ly")
             and s[m.start() - 1] not in "/-" and s[m.end():m.end() + 1] not in ("/", "-")
-            and english_zipf(m.group(0).lower()) < FILLER_ZIPF and not _misspelt(m.group(0))]
+            and english_zipf(m.group(0).lower()) < FILLER_ZIPF and not _misspelt(m.group(0))
+            and not _typo_of_frequent(m.group(0), df)]
     seen = Counter(t for m in _WORD_RE.finditer(s) for t in terms(m.group(0)))
     toks = [m for m in toks if all(seen[t] == 1 for t in terms(m.group(0)))]  # the line must not give it away
     if not toks:
