@@ -574,3 +574,22 @@ def test_a_name_with_one_typo_or_without_the_word_its_siblings_share_is_the_name
                         siblings=["S3", "S3 - One Zone IA", "Glacier"]).verdict == "incorrect"
     # digits are no typo: "1000ms" is not "100ms"
     assert grader.grade("Rounded up to the nearest ___ms?", "100ms", "1000ms").verdict == "incorrect"
+
+
+def test_words_every_key_point_shares_need_not_be_said(grader):
+    # the quiz's "What does IAM give you?": "your AWS account" is in two points and tells neither apart
+    ref = ("Centralized control of your AWS account; Shared Access to your AWS account; Granular Permissions; "
+           "Identity Federation; Multifactor Authentication")
+    kps = ["Centralized control of your AWS account", "Shared Access to your AWS account", "Granular Permissions"]
+    g = grader.grade("What does IAM give you?", ref, "centralized control, shared access, identity federation",
+                     key_points=kps)
+    assert kps[0] in g.matched and kps[1] in g.matched and kps[2] in g.missing, (g.matched, g.missing)
+    g = grader.grade("What does IAM give you?", ref, "control of the account", key_points=kps)
+    assert kps[1] not in g.matched  # what tells "shared access" apart was not said
+
+
+def test_a_rate_written_with_a_slash_is_per(grader):
+    ref = "3500 put requests per second; 5500 get requests"
+    q = 'Which items do your notes list under "In July 2018, Amazon announced a massive increase in S3 performance"?'
+    g = grader.grade(q, ref, "3,500 PUT/s and 5,500 GET/s", key_points=["3500 put requests per second", "5500 get requests"])
+    assert g.verdict == "correct", g.feedback

@@ -208,7 +208,7 @@ class Grader:
         if SPELLS_OUT.search(q_text):  # a name spelled out is right word for word, not by resemblance
             return self._spelled_out(q, r, a, citation)
         p, f = self.probability(q, r, a)
-        matched, missing, flipped = self._key_points(q, a, kp_texts, kps, sibs, r)
+        matched, missing, flipped = self._key_points(q, a, kp_texts, kps, sibs, r, shared_apart=bool(explicit))
         contra = sibling_contradictions(q, r, a, sibs) + other_contradictions(q, r, a, f)
         order = swapped_fills(q_text, r_text, kp_texts, a_text)
         if order:
@@ -258,7 +258,10 @@ class Grader:
         return compose_grade(verdict, share, matched, missing, [], [], citation)
 
     def _key_points(self, q: Encoded, a: Encoded, kp_texts: list[str], kps: list[Encoded], sibs: list[Encoded] = (),
-                    r: Encoded | None = None):
+                    r: Encoded | None = None, shared_apart: bool = False):
+        """Which key points the answer meets. With `shared_apart` (a quiz item's own key points), words every other
+        point has too need not be said: "centralized control, shared access" meets "Centralized control of your AWS
+        account" and "Shared Access to your AWS account"; "your AWS account" tells neither from the other."""
         qstems = {stem(w) for w in q.mwords}
         a_stems = {stem(w) for w in a.words}
         # words every sibling entry has too ("Intensive Apps / DBs") do not tell this entry from the others
@@ -271,6 +274,11 @@ class Grader:
             idx = idx or _content_idx(kp)
             cov = coverage(kp, a, idx)
             ok = len(cov) > 0 and float(cov.mean()) >= 0.72 and float((cov >= 0.6).mean()) >= 0.5
+            if shared_apart and not ok and len(kps) > 1:
+                others = {stem(w) for o in kps if o is not kp for w in o.mwords}
+                mine = [k for k, i in enumerate(idx) if stem(kp.mwords[i]) not in others]
+                if mine and len(mine) < len(idx):
+                    ok = float(cov[mine].mean()) >= 0.72 and bool((cov[mine] >= 0.6).all())
             own = [k for k, i in enumerate(idx) if stem(kp.mwords[i]) not in sib_stems]
             if sibs and own and len(own) < len(idx):  # what tells it apart must be said: "Memory", not "CPU", Intensive
                 ok = ok and float((cov[own] >= 0.6).mean()) >= 0.5

@@ -60,9 +60,17 @@ _TAG = re.compile(r"<[^>]{0,200}>")
 
 
 # ---- Text helpers ------------------------------------------------------------------------------------------
+_RATE = re.compile(r"(?<=[A-Za-z0-9])\s*/\s*(s|secs?|seconds?|min|mins|minutes?|h|hr|hrs|hours?|day|days|mo|month|yr|year)\b",
+                   re.I)
+_RATE_UNIT = {"s": "second", "sec": "second", "secs": "second", "min": "minute", "mins": "minute", "h": "hour",
+              "hr": "hour", "hrs": "hour", "mo": "month", "yr": "year"}
+
+
 def clean_text(text: str) -> str:
-    """Plain text: HTML tags and entities removed, whitespace collapsed."""
+    """Plain text: HTML tags and entities removed, whitespace collapsed, a rate written out ("PUT/s" is PUT per
+    second, as the notes say)."""
     text = html.unescape(_TAG.sub(" ", text or "")).replace("\u2019", "'").replace("\u2018", "'")  # "can’t" from a phone
+    text = _RATE.sub(lambda m: " per " + _RATE_UNIT.get(m.group(1).lower(), m.group(1).lower().rstrip("s")), text)
     return re.sub(r"\s+", " ", text).strip()
 
 
