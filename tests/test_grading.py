@@ -593,3 +593,29 @@ def test_a_rate_written_with_a_slash_is_per(grader):
     q = 'Which items do your notes list under "In July 2018, Amazon announced a massive increase in S3 performance"?'
     g = grader.grade(q, ref, "3,500 PUT/s and 5,500 GET/s", key_points=["3500 put requests per second", "5500 get requests"])
     assert g.verdict == "correct", g.feedback
+
+
+def test_a_point_copied_after_a_negation_is_said_the_other_way_round(grader):
+    ref = "Enabled by default; The backup data will be deleted when you delete the RDS instance"
+    g = grader.grade("What are RDS automated backups?", ref, "they are not enabled by default",
+                     key_points=["Enabled by default", "The backup data will be deleted when you delete the RDS instance"])
+    assert g.verdict == "incorrect" and "Enabled by default" not in g.matched, g.feedback
+    g = grader.grade("What are RDS automated backups?", "Allow you to recover your database to any point in time",
+                     "you cannot recover your database to any point in time")
+    assert g.verdict == "incorrect", g.feedback
+
+
+def test_a_spelled_out_name_is_the_words_whose_initials_spell_it(grader):
+    # the notes' sentence says more than the name: "AWS Key Management Service", "IAM supports … (PCI DSS) compliance"
+    g = grader.grade("What does KMS stand for?", "KMS: AWS Key Management Service.", "Key Management Service")
+    assert g.verdict == "correct", g.feedback
+    ref = "IAM: supports Payment Card Industry Data Security Standard (PCI DSS) compliance."
+    assert grader.grade("What does PCI DSS stand for?", ref, "Payment Card Industry Data Security Standard").verdict == "correct"
+    assert grader.grade("What does PCI DSS stand for?", ref, "Payment Card Industry").verdict == "partial"
+
+
+def test_cents_are_the_notes_dollars(grader):
+    ref = "First 1 million requests are free. $0.2 per 1 million requests thereafter"
+    g = grader.grade("How is Lambda charged for requests?", ref,
+                     "the first million requests are free, after that it's 20 cents per million")
+    assert g.verdict == "correct" and not g.contradictions, g.feedback

@@ -246,6 +246,14 @@ def test_a_grade_asked_from_outside_is_graded_with_the_rows_around_its_reference
     assert g.verdict != "incorrect", g.feedback
 
 
+def test_a_quiz_question_graded_without_its_reference_uses_the_banks(tutor):
+    # `tutor grade --question <a quiz question>` with no --reference: the bank's own reference and rows, not the
+    # composed answer to the question (which quoted the whole row and graded "RI" 0.07)
+    item = next(i for i in tutor.bank if i.qtype == "which" and i.reference == "Reserved Instances")
+    assert tutor.grade(item.question, "RI").verdict == "correct"
+    assert tutor.grade(item.question, "spot instances").verdict == "incorrect"
+
+
 @pytest.mark.parametrize("reference, answer", [
     ("x" * 10_000, "a guess"),  # a huge reference matches no bank item or table cell
     ("<td>CPU Intensive Apps / DBs</td>", "<b>memory intensive apps</b>"),  # HTML on both sides: read as text

@@ -248,3 +248,28 @@ def test_a_session_does_not_ask_the_same_passage_twice_in_a_row(tutor):
     assert asked and all(a != b for a, b in zip(asked, asked[1:])), asked
     firsts = asked[: len(set(asked))]
     assert len(set(firsts)) == len(firsts), asked  # every passage once before any comes back
+
+
+def test_a_partly_right_answer_then_revealed_counts_as_partly_right(tutor, store, bank):
+    item = _find(bank, lambda it: it.kind == "free" and len(it.key_points) >= 2 and it.qtype == "term")
+    s = _one(tutor, store, item)
+    t = s.answer(item.key_points[0])
+    assert t.grade.verdict == "partial", t.message
+    s.dont_know()
+    assert s.results[-1][1] == "partial"
+
+
+def test_a_topic_named_only_in_the_questions_still_gives_a_quiz(tutor):
+    # Route 53's bullets sit under the EC2 heading: no section names it, its questions do
+    s = tutor.start_quiz("rob", topics=["Route 53"], size=3)
+    it = s.next_question()
+    assert it is not None and "route 53" in f"{it.subject} {it.question}".lower()
+
+
+@pytest.mark.parametrize("n", ["0", "-3", "1000", "ten"])
+def test_a_question_count_out_of_range_is_refused_with_a_message(n, capsys):
+    from tutor.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["quiz", "-n", n])
+    assert "-n/--count" in capsys.readouterr().err

@@ -77,6 +77,17 @@ def cmd_ask(tutor, args) -> int:
     return 0
 
 
+def _question_count(text: str) -> int:
+    """-n: a whole number of questions from 1 to 100 ("-n 0" is no session, "-n 1000" more than a sitting)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of questions") from None
+    if not 1 <= n <= 100:
+        raise argparse.ArgumentTypeError(f"{n} questions; ask for 1 to 100")
+    return n
+
+
 def cmd_grade(tutor, args) -> int:
     tutor.ensure_index()
     grade = tutor.grade(args.question, args.answer, reference=args.reference)
@@ -177,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--learner", default="me", help="whose progress to use")
     p.add_argument("--topic", action="append", default=[], help="only questions whose section contains this")
     p.add_argument("--mcq", action="store_true", help="multiple choice instead of free text")
-    p.add_argument("-n", "--count", type=int, default=10, help="questions in this session")
+    p.add_argument("-n", "--count", type=_question_count, default=10, help="questions in this session (1-100)")
     p.add_argument("--export", type=Path, help="write the question bank as grade eval cases and exit")
     p.set_defaults(func=cmd_quiz)
 

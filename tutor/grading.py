@@ -247,8 +247,12 @@ class Grader:
         """"What does EBS stand for?": each word of the name, said (typos allowed), not a look-alike ("Elastic Bucket
         Storage") or the acronym itself."""
         qstems = {stem(w) for w in q.words}
-        # the notes' own answer may repeat the acronym ("EBS: Elastic Block Store"): the question says it already
-        ref = [w for w in r.words if is_content(w) and stem(w) not in qstems] or list(r.words)
+        # the notes' own answer may repeat the acronym ("EBS: Elastic Block Store"): the question says it already;
+        # or say more around the name ("IAM supports Payment Card Industry Data Security Standard (PCI DSS)
+        # compliance", "AWS Key Management Service"): the name is the words whose initials spell the acronym
+        named = expansion_in(_asked_letters(q.text), r.text)
+        ref_words = words(named) if named else r.words
+        ref = [w for w in ref_words if is_content(w) and stem(w) not in qstems] or list(ref_words)
         said = [w for w in a.words if is_content(w) and stem(w) not in qstems]
         hit = [w for w in ref if any(_same_name_word(w, x) for x in said)]
         share = len(hit) / len(ref) if ref else 0.0
@@ -285,7 +289,7 @@ class Grader:
             ok = ok and numbers(text) <= numbers(a.text)  # "20,000" is not the key point "10,000 IOPS"
             # nor is "can be a boot volume" the point "Cannot be a boot volume", or "frequently" "infrequently": the
             # point is made the other way round, which contradicts the notes
-            copied = " ".join(kp.words) in " ".join(a.words)
+            copied = _copied_unnegated(kp.words, a.words)
             negated = not copied and _word_negated_differently(kp, a, idx)
             # an opposite word is plain enough that half the point's words suffice, itself counted as met
             # ("storage for frequently accessed data" against "… storage for infrequently accessed workloads")
@@ -302,6 +306,53 @@ class Grader:
         return matched, missing, flipped
 
 
+_ASKED_ACRONYM = re.compile(r"((?:[A-Z][A-Za-z0-9]*\s+){0,2}[A-Z][A-Za-z0-9]*)\s+(?:stands?|stood|is\s+short)\s+for\b")
+_JOINING = {"and", "of", "for", "the", "to", "&"}
+
+
+def _asked_letters(question: str) -> str:
+    """The letters the asked acronym stands for: "PCI DSS" → PCIDSS, "EC2" → ECC, "S3" → SSS."""
+    m = _ASKED_ACRONYM.search(question)
+    if not m:
+        return ""
+    toks = [t for t in m.group(1).split() if t.lower() not in {"does", "do", "what", "whats", "is"}]
+    out = ""
+    for t in toks:
+        for ch, n in re.findall(r"([A-Za-z])(\d?)", t):
+            out += ch.upper() * (int(n) if n else 1)
+    return out
+
+
+def expansion_in(letters: str, text: str) -> str:
+    """The run of words in `text` whose initials spell `letters` ("and", "of" may sit between), else ""."""
+    if len(letters) < 2:
+        return ""
+    ws = re.findall(r"[A-Za-z][\w\-]*|&", text)
+    for i in range(len(ws)):
+        j, k = i, 0
+        while j < len(ws) and k < len(letters):
+            if ws[j][0].upper() == letters[k]:
+                k += 1
+            elif ws[j].lower() not in _JOINING or j == i:
+                break
+            j += 1
+        if k == len(letters):
+            return " ".join(ws[i:j])
+    return ""
+
+
+def _copied_unnegated(point: tuple[str, ...] | list[str], answer: tuple[str, ...] | list[str]) -> bool:
+    """The point's words, in order, in the answer, and not right after a negator: "they are not enabled by default"
+    holds "enabled by default" and says the opposite."""
+    n = len(point)
+    for k in range(len(answer) - n + 1):
+        if list(answer[k:k + n]) == list(point):
+            before = answer[max(0, k - 2):k]
+            if not any(w in NEGATORS or w == "t" for w in before):
+                return True
+    return False
+
+
 def _one_part_said(q: Encoded, r: Encoded, a: Encoded, sibs: list[Encoded] = ()) -> bool:
     """A short answer that says part of the notes' answer and nothing else: two or more of its words (beyond the
     question's), every one of them the notes' own, one at least not shared by every sibling row ("Intensive Apps"
@@ -312,6 +363,8 @@ def _one_part_said(q: Encoded, r: Encoded, a: Encoded, sibs: list[Encoded] = ())
     ref = {stem(w) for w in r.words if is_content(w)}
     if len(said) < 2 or not said <= ref:
         return False
+    if negation_count(list(a.words)) > negation_count(list(r.words)):
+        return False  # "you cannot recover your database to any point in time": the notes' words, turned round
     shared = set.intersection(*({stem(w) for w in s.words} for s in sibs)) if sibs else set()
     return bool(said - shared)
 

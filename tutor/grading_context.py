@@ -30,6 +30,14 @@ def index_bank(bank: list[QuizItem]) -> dict[tuple[str, str], QuizItem]:
     return {(_norm(i.question), _norm(i.reference)): i for i in reversed(bank)}  # the first of equals wins
 
 
+def bank_item_asking(question: str, bank: dict[tuple[str, str], QuizItem]) -> QuizItem | None:
+    """The free-text bank item that asks exactly this question (a quiz question graded without its reference), when
+    only one does."""
+    q = _norm(question)
+    found = [item for (iq, _), item in bank.items() if iq == q and item.kind == "free"]
+    return found[0] if len(found) == 1 else None
+
+
 def from_bank(question: str, reference: str, bank: dict[tuple[str, str], QuizItem]) -> GradeContext | None:
     """The bank item with this question and reference (an exported item graded from outside)."""
     item = bank.get((_norm(question), _norm(reference)))

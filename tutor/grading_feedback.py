@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from rapidfuzz.distance import OSA
+
 from tutor.grading_features import (
     ANTONYM_STEMS,
     ANTONYMS,
@@ -87,7 +89,10 @@ def sibling_contradictions(q: Encoded, r: Encoded, a: Encoded, sibs: list[Encode
     for s in sibs:
         s_key = _head(s.text) or (s.text if len(s.text.split()) <= 4 else None)
         s_key_stems = _content_stems(words(s_key), qstems | r_key_stems) if s_key else set()
-        if r_key and s_key_stems and s_key_stems <= astems:
+        # the other row's key said with a typo ("spot" for the notes' "Sport Instances") is still that row's key
+        typo_of_key = {x for x in s_key_stems - astems if len(x) >= 4 and x not in r_key_stems
+                       and any(len(y) >= 4 and x[0] == y[0] and OSA.distance(x, y) <= 1 for y in astems - r_key_stems)}
+        if r_key and s_key_stems and s_key_stems <= astems | typo_of_key:
             r_own = r_key_stems - _content_stems(words(s_key), qstems)  # "Compute" of "Compute Optimized"
             if not r_own & astems:
                 out.append((2.0, GRADE_SIBLING.format(said=s_key, expected=r_key)))  # names the other row's key

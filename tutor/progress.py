@@ -26,6 +26,7 @@ from pathlib import Path
 from fsrs import Card, Rating, Scheduler
 
 from .errors import TutorError
+from .quiz_items import on_topics
 from .types import Grade, QuizItem
 
 MAX_NAME_CHARS = 64
@@ -190,7 +191,7 @@ class ProgressStore:
         """Due questions first (most overdue first), then weak ones (lowest credit), then new ones spread
         over topic groups, then the rest by due date."""
         wanted = [t.lower() for t in topics or [] if t and t.strip()]
-        pool = [it for it in bank if not wanted or any(w in f"{it.topic} {it.group}".lower() for w in wanted)]
+        pool = on_topics(bank, wanted)
         cards, now = self._cards(learner), _now().isoformat()
         due = sorted((it for it in pool if it.id in cards and cards[it.id]["due"] <= now),
                      key=lambda it: cards[it.id]["due"])

@@ -53,6 +53,7 @@ def run_quiz(tutor, args, stdin=None, stdout=None) -> int:
     if session.done:
         print(NO_ITEMS.format(what=", ".join(topics) or "this quiz"), file=stdout)
         return 0
+    size = session.size = min(size, len(session.pool))  # "5 questions" when the topic has only 5, not "10"
     print(INTRO.format(learner=args.learner, n=size, topics=f" on {', '.join(topics)}" if topics else ""), file=stdout)
     quit_ = False
     while not quit_:

@@ -199,3 +199,12 @@ def _item(p: Passage, qtype: str, disc: str, question: str, reference: str, kps:
         key_points=kps, passage_id=p.id, citation=Citation(1, p), options=options, answer_letters=letters,
         qtype=qtype, group=topic_group(p), subject=subject, siblings=list(siblings), sibling_names=list(names),
     )
+
+
+def on_topics(bank: list[QuizItem], wanted: list[str]) -> list[QuizItem]:
+    """The items whose section names one of `wanted` (lower-case); when none does, those whose question or subject
+    names it: "--topic 'Route 53'" finds the bullets on Route 53, which sit under another heading."""
+    if not wanted:
+        return list(bank)
+    strict = [it for it in bank if any(w in f"{it.topic} {it.group}".lower() for w in wanted)]
+    return strict or [it for it in bank if any(w in f"{it.subject} {it.question}".lower() for w in wanted)]

@@ -134,6 +134,13 @@ class Tutor:
         question = clean_question(question)
         citation, siblings = None, None
         if not (reference or "").strip():
+            from .grading_context import bank_item_asking
+
+            item = bank_item_asking(question, self.bank_index)
+            if item is not None:  # the quiz's own question: its own reference, key points and rows around it
+                return self.grader.grade(question, item.reference, answer or "",
+                                         key_points=item.key_points if key_points is None else key_points,
+                                         siblings=list(item.siblings) or None, citation=item.citation)
             reference, citation = self.find_reference(question)
             if not reference:
                 raise QuestionError("Your notes don't cover this question, so there is no reference to grade against; paste one.")

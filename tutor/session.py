@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from .quiz import _row_fields, _short, answer_terms, cloze, scrub, terms
+from .quiz_items import on_topics
 from .types import Citation, Grade, QuizItem
 
 # ---- What the tutor says -----------------------------------------------------------------------------------
@@ -203,7 +204,7 @@ class QuizSession:
         self.mode = "mcq" if mode == "mcq" else "free"
         self.size, self.max_hints = max(1, int(size)), max(0, min(int(max_hints), 3))
         wanted = [t.lower() for t in topics or [] if t and t.strip()]
-        pool = [it for it in bank if not wanted or any(w in f"{it.topic} {it.group}".lower() for w in wanted)]
+        pool = on_topics(bank, wanted)
         self.pool = [it for it in pool if it.kind == self.mode] or [it for it in pool if it.kind == "free"]
         self.current: QuizItem | None = None
         self.hints_used = 0
@@ -317,7 +318,8 @@ class QuizSession:
     def _finish(self, grade: Grade | None, revealed: bool) -> Turn:
         item = self.current
         self.store.record_attempt(self.learner, item, grade, self.hints_used, revealed)
-        self._close("revealed" if revealed and not (grade and grade.verdict == "correct") else
+        # a partly right answer stays partly right in the session's tally when the learner then asks for the answer
+        self._close("revealed" if revealed and not (grade and grade.verdict in ("correct", "partial")) else
                     (grade.verdict if grade else "revealed"))
         parts = []
         if grade is not None:
