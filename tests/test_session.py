@@ -273,3 +273,14 @@ def test_a_question_count_out_of_range_is_refused_with_a_message(n, capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["quiz", "-n", n])
     assert "-n/--count" in capsys.readouterr().err
+
+
+def test_a_contradiction_before_the_reveal_reads_whole_and_tells_nothing(tutor, store, bank):
+    # "it reads like "___, ___ ___, frequently ___…" (another entry), where the notes say "___, ___ ___, ___ ___…""
+    # said nothing: what the notes say is the answer, and a look-alike quoted mostly blank is just another entry
+    item = _find(bank, lambda it: it.kind == "free" and it.subject == "S3 - IA" and it.qtype == "term")
+    s = _one(tutor, store, item)
+    t = s.answer("durable and immediately available, for frequently accessed data")
+    assert t.grade.verdict == "incorrect" and not t.finished_item, t.message
+    assert "where the notes say" not in t.message and '"___' not in t.message, t.message
+    assert not terms(t.message.split("Not quite.")[1]) & answer_terms(item) - terms(item.question), t.message

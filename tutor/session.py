@@ -349,7 +349,7 @@ class QuizSession:
             n = len(grade.missing)
             parts.append(MISSING.format(n=n, s="s" if n > 1 else ""))
         if grade.contradictions:
-            parts.append(CONTRADICTS.format(items=scrub("; ".join(grade.contradictions), banned)))
+            parts.append(CONTRADICTS.format(items="; ".join(_unrevealing(c, banned) for c in grade.contradictions)))
         return " ".join(parts)
 
     def _mcq_grade(self, item: QuizItem, letters: list[str]) -> Grade:
@@ -364,6 +364,31 @@ class QuizSession:
 
 NOT_ENGLISH_MARK = "does not look like English"
 TRUNCATED_MARK = "characters of the answer were graded"
+
+
+_WHERE_NOTES_SAY = re.compile(r',?\s*where the notes say\s*(?:"[^"]*"|[^;"]*)')
+_READS_LIKE = re.compile(r'it reads like "([^"]*)" \(another entry\)')
+_STATED = re.compile(r'\s*\("[^"]*"\)')
+
+
+def _unrevealing(contradiction: str, banned: set[str]) -> str:
+    """A contradiction told before the reveal. What the notes say instead is the answer, so it goes; so does the
+    point a negation turned round; a look-alike entry quoted mostly blank ("it reads like "___, ___ ___, frequently
+    ___…"") says nothing, so it is just "another entry"."""
+    text = _STATED.sub("", _WHERE_NOTES_SAY.sub("", contradiction))
+    text = re.sub(r';\s*the notes say\s*"[^"]*"\s*only|:\s*the notes read\s*"[^"]*"', "", text)
+    text = scrub(text, banned)
+    if re.fullmatch(r'"[^"]*"', text):  # a sibling's name said
+        return f"{text} is another entry of your notes, not this one"
+    if re.fullmatch(r"[\d.,%$ ]+", text):  # a number said
+        return f"{text} is not the number your notes give"
+
+    def like(m: re.Match) -> str:
+        toks = m.group(1).split()
+        mostly_blank = not toks or sum("___" in t for t in toks) / len(toks) > 0.4
+        return "it reads like another entry of your notes" if mostly_blank else m.group(0)
+
+    return _READS_LIKE.sub(like, text).strip()
 
 
 def _least_asked(cands: list[QuizItem], asked: list[QuizItem]) -> QuizItem | None:
