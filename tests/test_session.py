@@ -284,3 +284,13 @@ def test_a_contradiction_before_the_reveal_reads_whole_and_tells_nothing(tutor, 
     assert t.grade.verdict == "incorrect" and not t.finished_item, t.message
     assert "where the notes say" not in t.message and '"___' not in t.message, t.message
     assert not terms(t.message.split("Not quite.")[1]) & answer_terms(item) - terms(item.question), t.message
+
+
+def test_a_contrast_hint_names_a_sibling_it_can_show_whole(bank):
+    # "How does it differ from ___, where your notes say "End ___"?": the Users row shares the word "users" with
+    # Group's answer; another row is contrasted instead
+    for item in bank:
+        if item.kind == "free" and item.qtype in ("term", "field"):
+            hint = hints_for(item)[1]
+            if hint.startswith("How does it differ from"):
+                assert "___" not in hint, (item.question, hint)

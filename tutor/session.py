@@ -140,7 +140,11 @@ def hint_guide(item: QuizItem, ruled_out: frozenset[str] = frozenset()) -> str:
         banned = answer_terms(item)
         for name, sib in zip(item.sibling_names, item.siblings):
             clue = re.split(r";\s|\.\s", sib)[0].strip().rstrip(".")
-            if len(terms(clue) - banned) >= max(1, len(terms(clue)) // 2) and len(clue.split()) <= 25:
+            # a sibling whose name or clue shares the answer's words would be shown blanked ("How does it differ from
+            # ___, where your notes say "End ___"?"): another sibling, or another kind of hint
+            if terms(name) & banned or terms(clue) & banned:
+                continue
+            if len(terms(clue)) >= 1 and len(clue.split()) <= 25:
                 return HINT_CONTRAST.format(name=name, clue=clue)
     if item.qtype == "list":
         initials = ", ".join(next((c.upper() for c in k if c.isalnum()), "?") for k in kps)
