@@ -294,3 +294,21 @@ def test_a_contrast_hint_names_a_sibling_it_can_show_whole(bank):
             hint = hints_for(item)[1]
             if hint.startswith("How does it differ from"):
                 assert "___" not in hint, (item.question, hint)
+
+
+def test_a_retry_keeps_the_points_an_earlier_attempt_made(tutor, store, bank):
+    item = _find(bank, lambda it: it.kind == "free" and len(it.key_points) == 2 and it.qtype == "term"
+                 and all(len(k.split()) >= 3 for k in it.key_points))
+    s = _one(tutor, store, item)
+    first = s.answer(item.key_points[0])
+    assert first.grade.verdict == "partial" and not first.finished_item, first.message
+    second = s.answer(item.key_points[1])  # only the point still missing
+    assert second.grade.verdict == "correct" and second.finished_item, second.message
+
+
+def test_an_enter_by_mistake_spends_no_hint(tutor, store, bank):
+    item = _find(bank, lambda it: it.kind == "free" and it.qtype == "term")
+    s = _one(tutor, store, item)
+    t = s.handle("   ")
+    assert t.grade is None and t.hint is None and not t.finished_item and s.hints_used == 0
+    assert "hint" in t.message

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .quiz import _row_fields, _short, answer_terms, cloze, scrub, terms
 from .quiz_items import on_topics
@@ -19,6 +19,7 @@ CORRECT = "Correct."
 PARTIAL = "Partly right."
 INCORRECT = "Not quite."
 EMPTY_ANSWER = "You didn't write an answer."
+BLANK_LINE = "Type your answer, or: hint, idk, why, skip, quit."
 RIGHT = "Right: {items}."
 MISSING = "Missing: {n} more point{s} from your notes."
 CONTRADICTS = "This contradicts your notes: {items}."
@@ -216,6 +217,7 @@ class QuizSession:
         self.done = not self.pool
         self._open = False
         self._last_grade: Grade | None = None
+        self._got: set[str] = set()
         self.results: list[tuple[QuizItem, str]] = []  # (item, verdict | "revealed" | "skipped")
 
     # -- flow
@@ -233,6 +235,7 @@ class QuizSession:
             self.done = True
             return None
         self.current, self.hints_used, self._open, self._last_grade = pick, 0, True, None
+        self._got: set[str] = set()  # key points an attempt at this question made
         self._ruled_out: set[str] = set()
         self.asked.append(pick)
         return pick
@@ -240,6 +243,9 @@ class QuizSession:
     def handle(self, text: str) -> Turn:
         """One line from the learner: a command (hint, idk, why, skip) or an answer."""
         cmd = re.sub(r"\s+", " ", (text or "").strip().lower()).rstrip("?.!").replace("’", "'")
+        if not (text or "").strip() and self._open:
+            # an Enter pressed by mistake is no attempt: nothing graded, no hint spent
+            return Turn(self.current, message=BLANK_LINE)
         if cmd in HINT_WORDS:
             return self.hint()
         if cmd in IDK_WORDS:
@@ -264,6 +270,7 @@ class QuizSession:
         else:
             grade = self.grader.grade(item.question, item.reference, text, key_points=item.key_points,
                                       siblings=item.siblings or None, citation=item.citation)
+            grade = self._with_points_got_before(grade)
         self._last_grade = grade
         if grade.verdict == "correct":
             return self._finish(grade, revealed=False)
@@ -308,6 +315,19 @@ class QuizSession:
         return Turn(self.current, None, None, False, SKIPPED, None, True)
 
     # -- internals
+    def _with_points_got_before(self, grade: Grade) -> Grade:
+        """A retry keeps the points an earlier attempt at this question made: "MySQL, Oracle, SQL Server, Aurora,
+        PostgreSQL" then "MariaDB" has named all six engines; the learner need not write the list again."""
+        kps = self.current.key_points
+        got = [k for k in kps if k in self._got or k in grade.matched]
+        self._got |= set(grade.matched)
+        if not kps or grade.contradictions or grade.verdict == "correct" or not got:
+            return grade
+        missing = [k for k in kps if k not in got]
+        verdict = "partial" if missing else "correct"
+        return replace(grade, verdict=verdict, matched=got, missing=missing,
+                       score=max(grade.score, len(got) / len(kps)))
+
     def _next_hint(self) -> str:
         hints = hints_for(self.current, frozenset(getattr(self, "_ruled_out", ())))
         self.hints_used += 1
