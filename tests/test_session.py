@@ -149,6 +149,7 @@ def test_mcq_takes_letters_and_hints_eliminate(tutor, store, bank):
     assert _letters("Spot", {"A": "Reserved", "B": "Spot", "C": "On Demand"}) == ["B"]  # the option's own text
     assert _letters("on demand", {"A": "Reserved", "B": "Spot", "C": "On Demand"}) == ["C"]
     assert _letters("spot instances", {"A": "Reserved", "B": "Spot"}) == []  # not an option: ask for the letter
+    assert _letters("the policy one", {"A": "Users", "B": "Policies", "C": "Roles"}) == ["B"]  # the option, in other forms
     t = s.answer(wrong.lower())
     assert t.grade.verdict == "incorrect" and t.hint and not t.finished_item
     t = s.hint()

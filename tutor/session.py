@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from .quiz import _row_fields, _short, answer_terms, cloze, scrub, terms
 from .quiz_items import on_topics
+from .text import content_terms
 from .types import Citation, Grade, QuizItem
 
 # ---- What the tutor says -----------------------------------------------------------------------------------
@@ -432,6 +433,9 @@ def _least_asked(cands: list[QuizItem], asked: list[QuizItem]) -> QuizItem | Non
     return min(usable, key=lambda c: (times.get(c.passage_id, 0), last.get(c.passage_id, -1), order[id(c)]))
 
 
+_POINTING = {"one", "option", "answer", "choic"}
+
+
 def _letters(text: str, options: dict[str, str]) -> list[str]:
     """'b', 'B)', 'a, c' → ['B'] / ['A', 'C']; an option's own text ('Spot', 'f1') → its letter; anything else → []."""
     toks = re.findall(r"[A-Za-z]+", text or "")
@@ -439,4 +443,7 @@ def _letters(text: str, options: dict[str, str]) -> list[str]:
         return sorted({t.upper() for t in toks})
     said = " ".join(re.findall(r"\w+", (text or "").lower()))
     same = [L for L, o in options.items() if said and " ".join(re.findall(r"\w+", o.lower())) == said]
+    if not same:  # "policy" for "Policies", "the spot one": the option's words, stemmed, without pointing words
+        said_terms = [t for t in content_terms(text or "") if t not in _POINTING]
+        same = [L for L, o in options.items() if said_terms and content_terms(o) == said_terms]
     return same if len(same) == 1 else []
