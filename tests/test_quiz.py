@@ -264,3 +264,9 @@ def test_a_grade_from_outside_with_odd_input_gets_a_clear_verdict(tutor, referen
     assert g.verdict in ("correct", "partial", "incorrect") and g.feedback
     if answer != "a guess":
         assert g.verdict == "incorrect", g.feedback
+
+
+def test_a_row_whose_description_is_advice_is_asked_for_the_advice(bank):
+    # "Use CloudFront CDN to get best performance …" says what to do for GET-intensive workloads, not what they are
+    item = next(i for i in bank if i.kind == "free" and i.subject == "GET intensive workloads" and i.qtype == "term")
+    assert "advise" in item.question and "what are" not in item.question, item.question

@@ -16,6 +16,7 @@ from .types import Citation, Passage, QuizItem
 
 # ---- Question templates (text the tutor says) ----------------------------------------------------
 Q_TERM = "In your notes on {context}, what is {subject}?"
+Q_ADVICE = "In your notes on {context}, what do they advise for {subject}?"
 Q_TERM_PLURAL = "In your notes on {context}, what are {subject}?"
 Q_FIELD = "In your notes on {context}, what is the {label} of {subject}?"
 Q_FIELD_PLURAL = "In your notes on {context}, what are the {label} of {subject}?"

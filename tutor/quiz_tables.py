@@ -9,6 +9,7 @@ import re
 from .quiz_items import (
     BLANK,
     PREPOSITIONS,
+    Q_ADVICE,
     Q_FIELD,
     Q_FIELD_PLURAL,
     Q_FIELD_PREP,
@@ -107,8 +108,15 @@ def _clue(value: str, parts: list[str], key: str) -> str:
     return scrub(clue, own)
 
 
-def _field_question(p: Passage, context: str, label: str, subject: str) -> tuple[str, str]:
+_ADVICE = re.compile(r"^\s*(?:use|avoid|add|enable|choose|pick|prefer|consider|set|put|keep|store|never|always|don't)\b",
+                     re.I)
+
+
+def _field_question(p: Passage, context: str, label: str, subject: str, value: str = "") -> tuple[str, str]:
     lab = _label_text(label)
+    if lab in DESCRIPTIVE_LABELS and _ADVICE.match(_clean(value)):
+        # "Use CloudFront CDN to get best performance": advice, not what "GET intensive workloads" are
+        return "term", Q_ADVICE.format(context=context, subject=subject)
     if lab in DESCRIPTIVE_LABELS:
         return "term", (Q_TERM_PLURAL if _plural(subject) else Q_TERM).format(context=context, subject=subject)
     if lab.split()[-1] in PREPOSITIONS:
@@ -147,7 +155,7 @@ def _table_items(rows: list[Passage]) -> list[list[QuizItem]]:
         which_done = False
         for label, value in fields:
             sib_vals = [v for v in (_field(rows[j], label) for j in near) if v]
-            qtype, q = _field_question(p, context, label, key)
+            qtype, q = _field_question(p, context, label, key, value)
             parts = [it for it in p.items if it in value]
             groups.append([_item(p, qtype, label, q, value, key_points(value, parts), key, sib_vals, names)])
             if len(rows) < 2 or which_done:
