@@ -593,6 +593,9 @@ def test_a_rate_written_with_a_slash_is_per(grader):
     q = 'Which items do your notes list under "In July 2018, Amazon announced a massive increase in S3 performance"?'
     g = grader.grade(q, ref, "3,500 PUT/s and 5,500 GET/s", key_points=["3500 put requests per second", "5500 get requests"])
     assert g.verdict == "correct", g.feedback
+    from tutor.grading_features import clean_text
+
+    assert clean_text("HTTP/S traffic") == "HTTP/S traffic"  # HTTP and HTTPS, no rate
 
 
 def test_a_point_copied_after_a_negation_is_said_the_other_way_round(grader):

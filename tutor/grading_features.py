@@ -60,7 +60,7 @@ _TAG = re.compile(r"<[^>]{0,200}>")
 
 
 # ---- Text helpers ------------------------------------------------------------------------------------------
-_RATE = re.compile(r"(?<=[A-Za-z0-9])\s*/\s*(s|secs?|seconds?|min|mins|minutes?|h|hr|hrs|hours?|day|days|mo|month|yr|year)\b",
+_RATE = re.compile(r"(?<=[A-Za-z0-9])(?<!http)\s*/\s*(s|secs?|seconds?|min|mins|minutes?|h|hr|hrs|hours?|day|days|mo|month|yr|year)\b",
                    re.I)
 _RATE_UNIT = {"s": "second", "sec": "second", "secs": "second", "min": "minute", "mins": "minute", "h": "hour",
               "hr": "hour", "hrs": "hour", "mo": "month", "yr": "year"}
