@@ -251,3 +251,12 @@ def test_each_side_of_a_comparison_is_retrieved(tutor):
     # a side the notes never name brings nothing in
     r = tutor.retrieve("mutex vs semaphore?")
     assert not any("Medatadata" in sp.passage.text for sp in r.results[:2])
+
+
+def test_that_before_a_verb_points_inside_the_question():
+    from tutor.retrieval import is_followup
+
+    # "that" is the 504s of the same question, not the load balancers compared before
+    assert not is_followup("getting 504s from my load balancer what does that mean", ["alb vs nlb"])
+    assert is_followup("what does that mean?", ["what is a 504 error?"])  # nothing of its own: a follow-up
+    assert is_followup("does that engine persist data?", ["what is redis?"])

@@ -24,10 +24,11 @@ DenseSearch = Callable[[list[float], int], list[tuple[str, float]]]
 
 SIDES_WITHIN = 2  # a comparison's sides each have their best passage among the first two (dev: no case moved)
 
-# A follow-up leans on the conversation: a pronoun, "what about", or too few words of its own.
+# A follow-up leans on the conversation: a pronoun, "what about", or too few words of its own. "that" before a verb
+# points inside the question ("getting 504s from my load balancer, what does that mean?"), not back.
 _FOLLOWUP = re.compile(
     r"^\s*(and|what about|how about|what of|also|then|so)\b|\b(it|its|it's|they|them|their|those|these|that one|this one|"
-    r"the (former|latter|other|second|first)|same|(that|this) \w+|which (one|ones)|(besides|other than|apart from|except) (that|this|one))\b"
+    r"the (former|latter|other|second|first)|same|(that|this) (?!(?:mean|means|is|was|does|did|happen|happens|work|works|say|says)\b)\w+|which (one|ones)|(besides|other than|apart from|except) (that|this|one))\b"
     r"|\b(that|this)\W*$",
     re.I,
 )
