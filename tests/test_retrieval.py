@@ -260,3 +260,14 @@ def test_that_before_a_verb_points_inside_the_question():
     assert not is_followup("getting 504s from my load balancer what does that mean", ["alb vs nlb"])
     assert is_followup("what does that mean?", ["what is a 504 error?"])  # nothing of its own: a follow-up
     assert is_followup("does that engine persist data?", ["what is redis?"])
+
+
+def test_the_x_one_points_back_and_names_no_one_zone(tutor):
+    ans = tutor.ask("how much off is the convertible one", ["reserved vs convertible ri?"])
+    assert not ans.refused and "4%" in ans.answer, ans.answer
+    assert "One Zone" not in ans.answer
+
+
+def test_chat_spellings_of_what_are_question_words(tutor):
+    ans = tutor.ask("wat does the F in F1 stand for")
+    assert not ans.refused and "Field Programmble Gate Array" in ans.answer, ans.answer

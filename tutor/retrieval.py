@@ -28,7 +28,7 @@ SIDES_WITHIN = 2  # a comparison's sides each have their best passage among the 
 # points inside the question ("getting 504s from my load balancer, what does that mean?"), not back.
 _FOLLOWUP = re.compile(
     r"^\s*(and|what about|how about|what of|also|then|so)\b|\b(it|its|it's|they|them|their|those|these|that one|this one|"
-    r"the (former|latter|other|second|first)|same|(that|this) (?!(?:mean|means|is|was|does|did|happen|happens|work|works|say|says)\b)\w+|which (one|ones)|(besides|other than|apart from|except) (that|this|one))\b"
+    r"the (former|latter|other|second|first)|same|the [\w\-]+ ones?|(that|this) (?!(?:mean|means|is|was|does|did|happen|happens|work|works|say|says)\b)\w+|which (one|ones)|(besides|other than|apart from|except) (that|this|one))\b"
     r"|\b(that|this)\W*$",
     re.I,
 )
@@ -119,8 +119,8 @@ _CONTRAST_CUES = {"instead", "rather"}
 CONTRAST_WEIGHT = 0.5  # a priori: half; dev has too few such questions to fit it
 
 
-# "which one", "that one": "one" points, it names nothing ("One Zone IA" is not asked about)
-_POINTER_ONE = re.compile(r"\b(which|that|this|the|another|other|any|each|every)\s+ones?\b", re.I)
+# "which one", "that one", "the convertible one": "one" points, it names nothing ("One Zone IA" is not asked about)
+_POINTER_ONE = re.compile(r"\b(which|that|this|the|another|other|any|each|every|the [\w\-]+)\s+ones?\b", re.I)
 
 
 def query_weights(question: str, history: list[str]) -> dict[str, float]:

@@ -16,7 +16,7 @@ STOPWORDS = frozenset(
     can could should would will shall may might must not no nor so than then too very just also
     about any all some each such only own same other more most s t don doesn isn aren
     tell explain describe mean means meaning please thing things something use used using get
-    whats wats im ive dont doesnt didnt isnt arent cant wont hows whys wheres thats theres youre u ur
+    whats wats wat wut im ive dont doesnt didnt isnt arent cant wont hows whys wheres thats theres youre u ur
     pls plz actually really basically exactly even ok okay hey hi thanks thank want wanna gonna know
     kinda sorta anyway vs versus difference differences compare compared comparison ve ll re d m
     myself yourself himself herself itself ourselves yourselves themselves us him her his hers ours yours theirs
