@@ -477,3 +477,9 @@ def test_a_table_of_two_ways_is_listed_in_full(tutor):
     ans = tutor.ask("in what ways can I use Lambda?")
     assert "in response to events" in ans.answer and "HTTP requests" in ans.answer
     assert len(ans.citations) == 2
+
+
+def test_a_definition_keeps_to_what_the_thing_is(tutor):
+    # "Magnetic: Lowest cost per gigabyte of all EBS volume types …" names EBS but says nothing of what EBS is
+    ans = tutor.ask("what's ebs")
+    assert not ans.refused and "Elastic Block Store" in ans.answer and "Magnetic" not in ans.answer, ans.answer

@@ -170,6 +170,7 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
                 head = best.passage.title.rstrip("?:. ")
                 return [u if u.context else replace(u, context=head, text=f"{head}: {u.text}") for u in picked]
     said = best.terms & q_terms
+    define = bool(DEFINE_CUES.search(question))
     for u in ranked[1:]:
         if len(chosen) >= max_units:
             break
@@ -179,6 +180,8 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
             continue
         if u.passage.section[:1] != best.passage.section[:1] and u.terms & q_terms <= said:
             continue  # another part of the notes, on words already answered ("key" of an S3 object after KMS keys)
+        if define and u.passage.id != best.passage.id and u.terms & q_terms <= said:
+            continue  # "what's ebs?": what EBS is, not the Magnetic volume's "lowest cost of all EBS volume types"
         chosen.append(u)
         used += nwords(u.text)
         said |= u.terms & q_terms
