@@ -332,22 +332,12 @@ class Retriever:
             return results
         for side in sides:
             terms = set(content_terms(side))
-            if any(terms == set(content_terms(self.acronym_map.expand(h)))
-                   for r in results[:SIDES_WITHIN] for h in (r.passage.title, *r.passage.section[-1:])):
-                continue  # the whole question already brought this side's own passage (its title is the side)
-            # fused dense and lexical ranks of the side alone, without the reranker's per-candidate features (a
-            # comparison would cost two more full retrievals)
-            qv = self.vectors.question(side)
-            dense = [pid for pid, _ in self.dense_search(qv.tolist(), 10) if pid in self.passages]
-            lexical = [pid for pid, _ in self.bm25.search(list(terms), 10)]
-            fused = rrf_fuse([dense, lexical], [self.settings.dense_weight, self.settings.lexical_weight],
-                             self.settings.rrf_k)
-            top = max(fused, key=fused.get, default=None)
-            if top is None or any(r.passage.id == top for r in results[:SIDES_WITHIN]):
+            top = self.ranked(side, dict.fromkeys(terms, 1.0))
+            if not top or any(r.passage.id == top[0].passage.id for r in results[:SIDES_WITHIN]):
                 continue
-            if not terms <= self.terms[top].all:
+            if not terms <= self.terms[top[0].passage.id].all:
                 continue  # a side the notes do not name ("mutex vs semaphore"): its closest passage is no side
-            mine = next((r for r in results if r.passage.id == top), None) or ScoredPassage(self.passages[top], 0.0)
+            mine = next((r for r in results if r.passage.id == top[0].passage.id), top[0])
             results = [r for r in results if r is not mine]
             results.insert(min(SIDES_WITHIN - 1, len(results)), mine)
         return results
