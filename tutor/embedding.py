@@ -33,7 +33,11 @@ def _offline() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    # "Loading weights: 100%|███" printed into a quiz or an answer is noise to the learner
+
+
+def _quiet_loading() -> None:
+    # "Loading weights: 100%|███" printed into a quiz or an answer is noise to the learner. Only where transformers
+    # loads anyway: the light query encoder of `tutor ask` never imports it (half a second of a cold start).
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
@@ -49,6 +53,7 @@ def load_llama_embedding(batch_size: int = 16):
 @lru_cache(maxsize=1)
 def _load():
     _offline()
+    _quiet_loading()
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
     return HuggingFaceEmbedding(model_name=model_path(), device="cpu", embed_batch_size=16, normalize=True)
