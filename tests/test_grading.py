@@ -622,3 +622,8 @@ def test_cents_are_the_notes_dollars(grader):
     g = grader.grade("How is Lambda charged for requests?", ref,
                      "the first million requests are free, after that it's 20 cents per million")
     assert g.verdict == "correct" and not g.contradictions, g.feedback
+
+
+def test_a_compound_word_gives_both_initials_of_a_spelled_out_name(grader):
+    ref = "Multifactor Authentication (Multiple independent authentication mechanisms)"
+    assert grader.grade("What does MFA stand for?", ref, "multifactor authentication").verdict == "correct"

@@ -324,19 +324,27 @@ def _asked_letters(question: str) -> str:
 
 
 def expansion_in(letters: str, text: str) -> str:
-    """The run of words in `text` whose initials spell `letters` ("and", "of" may sit between), else ""."""
-    if len(letters) < 2:
+    """The run of words in `text` whose initials spell `letters` ("and", "of" may sit between; a compound gives both
+    its initials, as the acronym map reads it: "Multifactor Authentication" is MFA), else ""."""
+    from .acronyms import initials
+
+    want = letters.lower()
+    if len(want) < 2:
         return ""
     ws = re.findall(r"[A-Za-z][\w\-]*|&", text)
     for i in range(len(ws)):
-        j, k = i, 0
-        while j < len(ws) and k < len(letters):
-            if ws[j][0].upper() == letters[k]:
-                k += 1
-            elif ws[j].lower() not in _JOINING or j == i:
-                break
-            j += 1
-        if k == len(letters):
+        got, j = "", i
+        while j < len(ws) and len(got) < len(want):
+            if ws[j].lower() in _JOINING and j > i:
+                j += 1
+                continue
+            nxt = got + initials(ws[j])
+            if not want.startswith(nxt):
+                nxt = got + ws[j][0].lower()  # a compound read as one word
+                if not want.startswith(nxt):
+                    break
+            got, j = nxt, j + 1
+        if got == want:
             return " ".join(ws[i:j])
     return ""
 
