@@ -572,10 +572,17 @@ def stands_for(acr: str, question: str, retrieval: Retrieval, retriever) -> Answ
                   [c], retrieval.results)
 
 
+TOPIC_WORDS = 10
+
+
 def _topic(question: str) -> str:
-    ws = [w for w in re.findall(r"[\w.\-]+", question) if w.lower() not in STOPWORDS and any(c.isalnum() for c in w)]
-    topic = " ".join(ws[:8]).strip() or "that"
-    return f"“{topic}”" if topic != "that" else topic
+    """The learner's own words, quoted as they wrote them (words only: no markup or punctuation is echoed), cut after
+    TOPIC_WORDS: "my app on ec2 needs s3 access shuld i put access …", not its content words run together."""
+    ws = [w.strip(".-'") for w in re.findall(r"[\w.\-']+", without_asides(question)) if any(c.isalnum() for c in w)]
+    ws = [w for w in ws if w]
+    if not any(w.lower() not in STOPWORDS for w in ws):
+        return "that"
+    return "“" + " ".join(ws[:TOPIC_WORDS]) + (" …" if len(ws) > TOPIC_WORDS else "") + "”"
 
 
 def suggestion_label(p: Passage, max_words: int = 8) -> str:
