@@ -271,3 +271,11 @@ def test_the_x_one_points_back_and_names_no_one_zone(tutor):
 def test_chat_spellings_of_what_are_question_words(tutor):
     ans = tutor.ask("wat does the F in F1 stand for")
     assert not ans.refused and "Field Programmble Gate Array" in ans.answer, ans.answer
+
+
+def test_a_short_question_in_words_the_notes_never_use_is_no_follow_up(tutor):
+    # two words of its own make it "short", but none is the notes': the RIs asked before do not cover it
+    ans = tutor.ask("how do i bake bread", ["reserved vs convertible ri?"])
+    assert ans.refused, ans.answer
+    ans = tutor.ask("and the price?", ["what is spot?"])  # a word pointing back: still a follow-up
+    assert not ans.refused, ans.answer

@@ -322,6 +322,13 @@ class Retriever:
         spelled = self.acronym_map.expand(query)
         return Retrieval(spelled, results, self.support(self.acronym_map.expand(question), spelled, results))
 
+    def stands_alone(self, question: str) -> bool:
+        """A short question with words of its own, none of which the notes use, and no word pointing back ("how do i
+        bake bread" after a question on RIs): not a follow-up, whatever its length; the conversation does not make
+        the notes cover it."""
+        own = content_terms(self.speller.fix(question))
+        return bool(own) and not _FOLLOWUP.search(question) and not any(t in self.bm25.vocab for t in own)
+
     def _both_sides(self, question: str, results: list[ScoredPassage]) -> list[ScoredPassage]:
         """"lambda vs api gateway - what's the actual difference?": each side is asked alone too, and its best passage
         goes within the first few if the whole question did not bring it there."""

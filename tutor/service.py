@@ -105,6 +105,8 @@ class Tutor:
             from .choice_evidence import keep_vectors_in
 
             keep_vectors_in(self.settings.home)
+        if history and self.retriever.passages and self.retriever.stands_alone(q):
+            history = []  # "how do i bake bread" is no follow-up on the RIs asked before
         retrieval = self.retrieve(q, history)
         ans = compose(q, retrieval, self.retriever, self.settings.answer, history or [], options)
         if self.settings.llm:  # optional rephrasing, checked against the cited passages (tutor/llm.py)
