@@ -270,3 +270,14 @@ def test_a_row_whose_description_is_advice_is_asked_for_the_advice(bank):
     # "Use CloudFront CDN to get best performance …" says what to do for GET-intensive workloads, not what they are
     item = next(i for i in bank if i.kind == "free" and i.subject == "GET intensive workloads" and i.qtype == "term")
     assert "advise" in item.question and "what are" not in item.question, item.question
+
+
+def test_a_grade_without_reference_on_odd_questions_is_clear(tutor):
+    from tutor.errors import TutorError
+
+    # the bank lookup comes first: a huge question matches no bank item and still gets a verdict from the notes
+    g = tutor.grade("what is a spot instance? " * 400, "you bid on spare capacity")
+    assert g.verdict in ("correct", "partial", "incorrect") and g.feedback
+    with pytest.raises(TutorError) as e:
+        tutor.grade("   ", "anything")
+    assert "empty" in str(e.value).lower()
