@@ -209,6 +209,43 @@ def test_an_unreadable_index_is_rebuilt_from_the_notes(tmp_path, corpus2, embedd
     assert "caching.md" in top, top
 
 
+def test_a_rebuild_keeps_the_passages_of_a_file_that_cannot_be_read_now(tmp_path, corpus2, embedding):
+    # The rebuild drops the unreadable collection; a notes file that has turned unreadable meanwhile cannot be
+    # indexed again from the file, so its passages are read back from Chroma's own records first (found by the
+    # SIGKILL test: 32 passages of a file turned binary were gone after a rebuild).
+    from chromadb.errors import InternalError
+
+    t, counter = make_tutor(tmp_path / "h", corpus2, embedding)
+    t.ingest()
+    before = {p.id: p for p in t.passages() if p.file == "caching.md"}
+    (corpus2 / "caching.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00binary now")
+    real_get = t.store.collection.get
+    calls = {"n": 0}
+
+    def broken_get(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise InternalError("Error in compaction: Failed to apply logs to the hnsw segment writer")
+        return real_get(*args, **kwargs)
+
+    t.store.collection.get = broken_get
+    if t.settings.chroma_url:  # a server's collection is never dropped: a clear error, and the passages stay
+        from tutor.errors import IndexUnavailable
+
+        with pytest.raises(IndexUnavailable, match="cannot be read"):
+            t.ingest()
+        assert {p.id: p for p in t.passages() if p.file == "caching.md"} == before
+        return
+    report = t.ingest()
+    assert any("rebuilt it from the notes" in w for w in report.warnings), report.warnings
+    assert any("caching.md" in e for e in report.errors), report.errors
+    assert f"caching.md: kept the {len(before)} passages indexed earlier" in report.warnings, report.warnings
+    after = {p.id: p for p in t.passages() if p.file == "caching.md"}
+    assert after == before
+    top = [r.passage.file for r in t.retrieve("Which cache engine supports sorted sets?").results[:5]]
+    assert "caching.md" in top, top
+
+
 def test_bad_files_are_named_and_the_rest_is_indexed(tmp_path, corpus2, embedding):
     t, _ = make_tutor(tmp_path / "h", corpus2, embedding)
     t.ingest()

@@ -205,6 +205,38 @@ class IndexStore:
         self.__dict__.pop("vector_store", None)  # it was made for the dropped collection
         return f"the index at {self.where} could not be read ({type(e).__name__}: {e}); rebuilt it from the notes"
 
+    def _salvage(self) -> dict[str, tuple[list[Passage], str]]:
+        """file → (its passages, the file hash they were indexed from), read from the unreadable collection's metadata
+        segment in Chroma's own SQLite file (its vector segment is what fails), so that a rebuild does not lose the
+        passages of a file that cannot be read now. Best effort: {} when that file or its layout is not as expected."""
+        import sqlite3
+
+        db = Path(self.where) / "chroma.sqlite3"
+        if self.settings.chroma_url or not db.exists():
+            return {}
+        try:
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+            try:
+                rows = con.execute(
+                    "SELECT e.embedding_id, m.key, m.string_value, m.int_value, m.float_value FROM embeddings e "
+                    "JOIN segments s ON s.id = e.segment_id JOIN embedding_metadata m ON m.id = e.id "
+                    "WHERE s.collection = ? AND s.scope = 'METADATA'", (str(self.collection.id),)).fetchall()
+            finally:
+                con.close()
+        except Exception:
+            return {}
+        records: dict[str, dict] = {}
+        for pid, key, text, num, real in rows:
+            records.setdefault(pid, {})[key] = text if text is not None else num if num is not None else real
+        out: dict[str, tuple[list[Passage], str]] = {}
+        for m in records.values():
+            try:
+                p = _from_record(m["chroma:document"], m)
+            except (KeyError, TypeError, ValueError):
+                continue
+            out.setdefault(p.file, ([], m.get("file_hash") or ""))[0].append(p)
+        return out
+
     def _file_state(self) -> dict[str, dict]:
         try:
             got = self.collection.get(include=["metadatas"])
@@ -257,9 +289,11 @@ class IndexStore:
     def _ingest(self, corpus: Path, only: Iterable[str] | None) -> IngestReport:
         report = IngestReport()
         files = list_notes(corpus)
+        salvaged: dict[str, tuple[list[Passage], str]] = {}
         try:
             state = self._file_state()
         except IndexUnavailable as e:
+            salvaged = self._salvage()  # before the drop: what a file that cannot be read now had indexed
             report.warnings.append(self._rebuild(e.__cause__ or e))
             state, only = {}, None  # a rebuilt index needs every file, not just the ones asked for
         if only is not None:
@@ -272,6 +306,10 @@ class IndexStore:
                 report.errors.append(str(e))
                 if name in state:
                     report.warnings.append(f"{name}: kept the {len(state[name]['ids'])} passages indexed earlier")
+                elif name in salvaged:  # the rebuild dropped them: put them back as they were
+                    old, old_hash = salvaged[name]
+                    report.embedded += self._replace_file(name, old, old_hash, set())
+                    report.warnings.append(f"{name}: kept the {len(old)} passages indexed earlier")
                 continue
             s = state.get(name)
             if s and s["hashes"] == {fhash} and s["n"] == {len(s["ids"])}:
