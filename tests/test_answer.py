@@ -494,3 +494,18 @@ def test_a_long_scenario_and_a_short_follow_up_are_not_refused_for_their_length(
     assert not ans.refused and "any point in time" in ans.answer, ans.answer
     ans = tutor.ask("and where do i get the .ppk file from?", ["how do i connect to my ec2 box from windows?"])
     assert not ans.refused and "Key Generator" in ans.answer, ans.answer
+
+
+def test_a_refusal_near_the_notes_quotes_their_closest_sentence_and_a_far_one_does_not(tutor):
+    from tutor import phrases
+
+    # the notes never say whether to bake keys into an AMI, but their closest line is what the learner needs
+    ans = tutor.ask("my ec2 app needs to read from s3, should I bake access keys into the AMI?")
+    assert ans.refused and ans.answer.startswith(phrases.NOT_COVERED_MARK), ans.answer
+    quote = ans.answer.split(phrases.CLOSEST.split("{")[0], 1)[1].split(" [1].")[0]
+    assert "Prefer roles" in quote, ans.answer
+    first = ans.citations[0].passage
+    assert ans.citations[0].n == 1 and " ".join(quote.split()) in " ".join(first.text.split()), (quote, first.text)
+    assert phrases.YOU_MIGHT_MEAN in ans.answer  # the suggestions still follow
+    far = tutor.ask("how do i fold a fitted sheet neatly?")
+    assert far.refused and phrases.CLOSEST.split("{")[0] not in far.answer, far.answer

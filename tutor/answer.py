@@ -597,12 +597,38 @@ def suggestion_label(p: Passage, max_words: int = 8) -> str:
     return f"{path} › {head}" if path else head
 
 
-def refusal(question: str, retrieval: Retrieval, confidence: float, about: str = "") -> Answer:
-    """`about`: the previous question, when the refused one is a follow-up on it ("how is it priced?")."""
+# A refusal whose support score is at least this share of the threshold quotes the closest sentence of its best
+# passage: near the notes (a default they never state, a question worded far from them), that sentence is what the
+# learner would look up next, and often what they asked. Below it the notes are too far off to quote ("how do I fold
+# a fitted sheet?"). A priori, not fitted: it changes no refusal, only what a refusal shows.
+QUOTE_FLOOR = 0.5
+
+
+def closest_said(question: str, retrieval: Retrieval, retriever, max_words: int) -> str:
+    """The best passage's unit closest to the question, rendered and cited [1] as in an answer ("" if none)."""
+    if not retrieval.results:
+        return ""
+    units = units_of(retrieval.results[0].passage, 0)
+    if not units:
+        return ""
+    closeness = None
+    if retriever.units_embedded:
+        asked = retriever.acronym_map.expand(without_asides(question))
+        closeness = retriever.units_matrix(units) @ retriever.vectors.question(asked)
+    _score_units(units, set(content_terms(retrieval.query)), retriever.bm25.idf, retrieval.results, closeness)
+    text, _ = _render([max(units, key=lambda u: u.score)], max_words)
+    return text
+
+
+def refusal(question: str, retrieval: Retrieval, confidence: float, about: str = "", closest: str = "") -> Answer:
+    """`about`: the previous question, when the refused one is a follow-up on it ("how is it priced?"); `closest`: a
+    sentence of the first passage to quote, cited [1]."""
     near = retrieval.results[:3]
     cites = [Citation(i + 1, r.passage) for i, r in enumerate(near)]
     topic = _topic(question) + (f" {phrases.FOLLOWING.format(previous=_topic(about))}" if about else "")
     text = phrases.NOT_COVERED.format(topic=topic)
+    if closest and cites:
+        text += " " + phrases.CLOSEST.format(quote=closest)
     if cites:
         text += " " + phrases.YOU_MIGHT_MEAN + " " + "; ".join(f"{suggestion_label(c.passage)} [{c.n}]" for c in cites) + "."
     return Answer(question, text, True, confidence, cites, retrieval.results)
@@ -623,6 +649,11 @@ def compose(
         return answer_choice(question, options, retrieval, retriever)
     threshold = settings.refuse_below if settings.refuse_below is not None else refuse_threshold()
     support = retrieval.support
+
+    def refuse() -> Answer:
+        quote = closest_said(question, retrieval, retriever, settings.max_words) if support >= QUOTE_FLOOR * threshold else ""
+        return refusal(question, retrieval, support, closest=quote)
+
     if META.match(question):
         return Answer(question, phrases.META_REPLY, False, 0.0, [], retrieval.results)
     acr = asked_acronym(question)
@@ -637,16 +668,16 @@ def compose(
         # "what's the difference between the two?" followed the buckets, not "between two")
         chain = leaned_on(question, [h for h in history if h and h.strip()])
         asked_after = chain[-1] if chain else ""
-        return refusal(question, retrieval, support, about=asked_after)
+        return refusal(question, retrieval, support, about=asked_after) if asked_after else refuse()
     previous = lost_subject(question, history, retrieval, retriever)
     if previous:
         return refusal(question, retrieval, support, about=previous)
     fixed = retriever.speller.fix(question)  # "how many GET reqs" asks for requests
     plain = without_asides(question)  # "what is EC2 in simple terms?" asks what EC2 is
     if undefined_subject(retriever.speller.fix(plain), history, retrieval, retriever):
-        return refusal(question, retrieval, support)
+        return refuse()
     if unknown_code(question, retriever.bm25.vocab):
-        return refusal(question, retrieval, support)
+        return refuse()
     overview = table_overview(question, retrieval, retriever.passages.values())
     if overview is not None:
         return overview
@@ -674,13 +705,13 @@ def compose(
     chosen = _select(units, question, settings, q_terms)
     if quantity and not states_quantity(chosen, quantity_head(fixed)):
         # asked for a quantity, and what the notes say about it holds none (or none of that thing): not given
-        return refusal(question, retrieval, support)
+        return refuse()
     price = asks_price(fixed)
     if price and not states_price(chosen):
-        return refusal(question, retrieval, support)  # asked for a price, and the notes give none for it
+        return refuse()  # asked for a price, and the notes give none for it
     if (quantity or price) and anothers_number(chosen, set(content_terms(retriever.acronym_map.expand(fixed))),
                                                quantity_head(fixed), price and not quantity):
-        return refusal(question, retrieval, support)  # the numbers given are another row's
+        return refuse()  # the numbers given are another row's
     text, cites = _render(chosen, _budget(question, settings)[1])
     return Answer(question, text, False, support, cites, retrieval.results)
 

@@ -3,6 +3,7 @@
 NOT_COVERED = "Your notes don't cover {topic}."
 NOT_COVERED_MARK = "Your notes don't cover"  # sentinel: tests and the UI recognise a refusal by it
 YOU_MIGHT_MEAN = "You might mean:"
+CLOSEST = "The closest they come: {quote}"  # a refusal near the notes quotes their closest sentence, cited
 FOLLOWING = "(asked about {previous})"
 SOURCES_HEADER = "Sources:"
 STANDS_FOR = "{acronym}: {phrase} [{n}]."  # the notes' own words only, as every cited sentence
