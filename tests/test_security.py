@@ -258,3 +258,15 @@ def test_injection_questions_get_cited_answers_or_a_refusal(tutor, question):
         if len(sentence.split()) > 3:
             assert re.search(r"\[\d+\]", sentence), f"uncited sentence: {sentence!r}"
     assert "password" not in ans.answer.lower() or ans.citations
+
+
+def test_an_upload_that_replaces_a_file_keeps_the_earlier_one(corpus, tmp_path):
+    from tutor.uploads import keep_replaced
+
+    save_upload(corpus, "main.md", NOTE, LIMIT)
+    keep = tmp_path / "replaced"
+    assert keep_replaced(corpus, "new.md", NOTE, keep) is None  # a new name replaces nothing
+    assert keep_replaced(corpus, "main.md", NOTE, keep) is None  # the same bytes again lose nothing
+    copy = keep_replaced(corpus, "main.md", b"- a todo list\n", keep)
+    assert copy is not None and copy.parent == keep and copy.read_bytes() == NOTE
+    assert keep_replaced(corpus, "../main.md", b"x", keep) is None  # a refused name is no replacement

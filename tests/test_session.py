@@ -313,3 +313,15 @@ def test_an_enter_by_mistake_spends_no_hint(tutor, store, bank):
     t = s.handle("   ")
     assert t.grade is None and t.hint is None and not t.finished_item and s.hints_used == 0
     assert "hint" in t.message
+
+
+def test_moving_on_after_a_wrong_answer_records_it_as_answered(tutor, store, bank):
+    # "Next question" after a wrong answer was recorded as skipped, and the weak item did not come back as weak
+    free = [it for it in bank if it.kind == "free"]
+    s = QuizSession(free, tutor.grader, store, "mover", size=2)
+    s.next_question()
+    assert s.answer("bananas grow on trees in warm places").grade.verdict == "incorrect"
+    s.skip()
+    s.next_question()
+    s.skip()  # nothing answered: a skip
+    assert sorted(r["verdict"] for r in store.attempts("mover")) == ["incorrect", "skipped"]

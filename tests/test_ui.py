@@ -385,7 +385,7 @@ def _upload(s: Session, name: str, text: str | bytes, mime: str = "text/markdown
     return results.inner_text()
 
 
-def test_upload_notes_then_ask_about_them(learner):
+def test_upload_notes_then_ask_about_them(learner, ui_tutor):
     page = learner.page
     result = _upload(learner, "volcanoes.md", VOLCANO_NOTES)
     assert "✓ volcanoes.md" in result, result
@@ -404,6 +404,13 @@ def test_upload_notes_then_ask_about_them(learner):
     ans = learner.ask("Why does pumice float on water?")
     assert "bubbles" in ans.inner_text()
     assert "volcanoes.md" in ans.locator("details.src summary").first.inner_text()
+
+    # an upload of another file with the same name replaces it, says so, and keeps the earlier one (a learner's
+    # main notes were silently overwritten by a three-line file that happened to share their name)
+    again = _upload(learner, "volcanoes.md", VOLCANO_NOTES + "\n- Tuff is rock made of volcanic ash.\n")
+    assert "replaced the notes file of the same name" in again, again
+    kept = list((Path(ui_tutor.settings.home) / "replaced").glob("volcanoes.md.*"))
+    assert len(kept) == 1 and kept[0].read_text(encoding="utf-8") == VOLCANO_NOTES, kept
 
 
 def _hover_all(page, selector: str, limit: int = 12):
@@ -522,3 +529,31 @@ def test_screenshots_of_each_tab_saved_and_linked_from_readme(request):
     assert set(TABS) <= SHOTS, f"this run saved no screenshot of {sorted(set(TABS) - SHOTS)}"
     for tab in TABS:
         assert (ARTIFACTS / f"{tab}.png").is_file()
+
+
+# ---------------------------------------------------------------- handlers without a browser
+def test_an_empty_ask_leaves_the_conversation_and_the_box_alone(ui_tutor):
+    from tutor.ui_handlers import AskHandlers
+
+    h = AskHandlers(ui_tutor)
+    chat = [{"role": "user", "content": "<p>hi</p>"}]
+    assert list(h.chat_turn("   ", chat, ["hi"])) == [(chat, chat, ["hi"], "   ")]  # no error, nothing lost
+    # the box is cleared once when the answer starts; what is typed while it streams is not wiped
+    boxes = [out[3] for out in h.chat_turn("what is a spot instance?", [], [])]
+    assert boxes[0] == "" and all(b != "" for b in boxes[1:]), boxes
+
+
+def test_quiz_clicks_that_are_no_attempt_change_nothing(ui_tutor):
+    from tutor.ui_handlers import QuizHandlers
+
+    h = QuizHandlers(ui_tutor)
+    s = h.begin("clicker", [], "Free text", 2)[0]
+    _, feedback, _ = h.act("answer", s, "   ", None)  # Answer with nothing typed: not graded, no hint spent
+    assert s.is_open and s.hints_used == 0 and not isinstance(feedback, str)
+    _, revealed, _ = h.act("dont_know", s, "", None)
+    assert "The answer from your notes" in revealed and not s.is_open
+    for action in ("hint", "answer", "dont_know"):  # the reveal stays on screen: nothing replaces it
+        _, feedback, _ = h.act(action, s, "something", None)
+        assert not isinstance(feedback, str), (action, feedback)
+    _, why, _ = h.act("why", s, "", None)  # "why?" still shows the cited passage
+    assert isinstance(why, str) and s.current.citation.passage.text[:30] in why

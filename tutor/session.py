@@ -309,11 +309,19 @@ class QuizSession:
         return Turn(self.current, None, None, True, why, self.current.citation, False)
 
     def skip(self) -> Turn:
+        """Move on. A question answered before (wrongly or partly) counts as answered so, not as skipped: the answer
+        was given, and its topic should come back as weak."""
         if not self._open:
             return Turn(self.current, message=NO_QUESTION)
-        self.store.record_attempt(self.learner, self.current, None, self.hints_used, False)
-        self._close("skipped")
-        return Turn(self.current, None, None, False, SKIPPED, None, True)
+        grade = self._last_grade
+        self.store.record_attempt(self.learner, self.current, grade, self.hints_used, False)
+        self._close(grade.verdict if grade else "skipped")
+        return Turn(self.current, grade, None, False, SKIPPED, None, True)
+
+    @property
+    def is_open(self) -> bool:
+        """A question is asked and not settled yet (answered right, revealed or skipped)."""
+        return bool(self._open)
 
     # -- internals
     def _with_points_got_before(self, grade: Grade) -> Grade:

@@ -67,7 +67,8 @@ def _ask_tab(tutor):
                          feedback_options=None, buttons=["copy"], label="Ask your notes")
     with gr.Row():
         box = gr.Textbox(elem_id="question", show_label=False, lines=2, max_lines=12, scale=6,
-                         placeholder="Ask about your notes, or paste a practice question with options A. B. C. …")
+                         placeholder="Ask about your notes, or paste a practice question with options A. B. C. … "
+                                     "(Shift+Enter sends; Enter starts a new line)")
         send = gr.Button("Ask", variant="primary", elem_id="ask-btn", scale=1)
     new = gr.Button("New conversation", size="sm", elem_id="new-chat")
 
@@ -91,7 +92,8 @@ def _quiz_tab(tutor, learner):
         start = gr.Button("Start quiz", variant="primary", elem_id="quiz-start", scale=1)
     question = gr.HTML("<p>Type your name at the top, pick topics and start a quiz.</p>", elem_id="quiz-question")
     choice = gr.Radio([], label="Your choice", visible=False, elem_id="quiz-choice")
-    answer = gr.Textbox(label="Your answer", lines=2, elem_id="quiz-answer")
+    answer = gr.Textbox(label="Your answer", lines=2, elem_id="quiz-answer",
+                        placeholder="Shift+Enter sends; Enter starts a new line")
     with gr.Row():
         submit = gr.Button("Answer", variant="primary", elem_id="quiz-submit")
         hint = gr.Button("Hint", elem_id="quiz-hint")

@@ -13,11 +13,14 @@ from pathlib import Path
 
 import gradio as gr
 
+from . import phrases
 from .errors import TutorError
+from .session import NO_QUESTION
 from .ui_render import (answer_html, attempt_rows, esc, grade_html, paragraphs, question_html, section_html,
                         stream_chunks, turn_html)
 
 ALL_TOPICS = "All topics"
+BLANK_ANSWER = "Type an answer first, or ask for a hint."
 DUE_ONLY = "What's due"
 
 
@@ -92,14 +95,22 @@ class AskHandlers:
     def chat_turn(self, message, chat, hist):
         from .answer import split_options
 
+        if not re.search(r"\w", message or ""):
+            # a click on Ask with nothing typed: a note, not an error over the conversation and the question box
+            gr.Warning(phrases.EMPTY_QUESTION)
+            yield chat, chat, hist, message or ""
+            return
         stem, options = split_options(message or "")
         ans = self.tutor.ask(stem, hist, options)
         chat = chat + [{"role": "user", "content": paragraphs(esc(message.strip()))}]
+        cleared = False
         for partial in stream_chunks(ans.answer):  # a new list each time: Gradio diffs against the last one
             shown = chat + [{"role": "assistant", "content": partial}]
-            yield shown, shown, hist, ""
+            # the box is cleared once: what the learner types meanwhile (the next question) is kept
+            yield shown, shown, hist, gr.update() if cleared else ""
+            cleared = True
         chat = chat + [{"role": "assistant", "content": answer_html(ans, secrets.token_hex(4))}]
-        yield chat, chat, hist + [stem], ""
+        yield chat, chat, hist + [stem], gr.update() if cleared else ""
 
 
 # ---------------------------------------------------------------- Quiz
@@ -138,8 +149,15 @@ class QuizHandlers:
     def act(self, action, s, text, picked):
         if s is None:
             raise gr.Error("Start a quiz first.")
+        if action != "why" and not s.is_open:
+            # the question is settled and its feedback (the reveal, the source) stays on screen
+            gr.Info(NO_QUESTION)
+            return s, gr.update(), gr.update()
+        mcq = s.current is not None and s.current.kind == "mcq" and s.current.options
+        if action == "answer" and not mcq and not (text or "").strip():
+            gr.Info(BLANK_ANSWER)  # a click with nothing typed is no attempt: nothing graded, no hint spent
+            return s, gr.update(), gr.update()
         if action == "answer":
-            mcq = s.current is not None and s.current.kind == "mcq" and s.current.options
             reply = s.answer((picked or "") if mcq else (text or ""))
         else:
             reply = getattr(s, action)()
@@ -207,15 +225,20 @@ class NotesHandlers:
     @edge
     def add(self, paths):
         """→ upload report, cleared upload box, notes status, section choices."""
-        from .uploads import save_upload
+        from .uploads import keep_replaced, save_upload
 
         tutor = self.tutor
-        lines, saved = [], []
+        lines, saved, replaced = [], [], {}
+        before = Counter(p.file for p in tutor.passages())
+        corpus = Path(tutor.settings.corpus)
         for path in paths or []:
             name = Path(path).name
             try:
                 data = Path(path).read_bytes()
-                saved.append(save_upload(Path(tutor.settings.corpus), name, data, self.limit).name)
+                kept = keep_replaced(corpus, name, data, Path(tutor.settings.home) / "replaced")
+                saved.append(save_upload(corpus, name, data, self.limit).name)
+                if kept is not None:
+                    replaced[name] = kept
             except TutorError as e:
                 lines.append(f'<li class="upload-error">✗ {esc(e)}</li>')
         if saved:
@@ -227,6 +250,9 @@ class NotesHandlers:
                     lines.append(f'<li class="upload-error">✗ {esc(name)}: not indexed</li>')
                 else:
                     lines.append(f'<li class="upload-ok">✓ {esc(name)}: indexed, {counts[name]} passage(s)</li>')
+                if name in replaced:  # said plainly, with where the earlier file went
+                    lines.append(f'<li class="upload-warning">! {esc(name)} replaced the notes file of the same name '
+                                 f'({before[name]} passage(s)); the earlier file is kept as {esc(replaced[name])}</li>')
             lines += [f'<li class="upload-error">✗ {esc(e)}</li>' for e in report.errors]
             lines += [f'<li class="upload-warning">! {esc(w)}</li>' for w in report.warnings]
         report_html = f'<ul class="upload-report">{"".join(lines)}</ul>'
