@@ -316,3 +316,39 @@ def test_new_parser_version_rereads_notes_but_embeds_only_changed_passages(tmp_p
     assert second.units_embedded == 0 and t2.retriever.units_embedded and counter.calls == 0
     assert second.passages == first.passages
     assert_consistent(t2, corpus2)
+
+
+def test_asks_are_answered_while_an_upload_is_being_indexed(tmp_path, corpus2, embedding):
+    # an upload of a big file held the Tutor's lock for its whole ingest: every learner's ask waited (71 s in the
+    # browser probe). Asks now go on with the retriever built before the ingest; the new notes come after it.
+    import threading
+
+    t, counter = make_tutor(tmp_path / "h", corpus2, embedding)
+    t.ingest()
+    assert not t.ask("What is a Spot instance?").refused
+    started, release = threading.Event(), threading.Event()
+    real = t.store.embed
+
+    def slow(texts):
+        started.set()
+        assert release.wait(60), "the test never let the ingest go on"
+        return real(texts)
+
+    t.store.embed = slow
+    (corpus2 / "volcanoes.md").write_text("# Volcanoes\n\n- Pumice floats because its rock is full of gas bubbles\n",
+                                          encoding="utf-8")
+    reports = []
+    worker = threading.Thread(target=lambda: reports.append(t.ingest()))
+    worker.start()
+    try:
+        assert started.wait(60)
+        asked = []
+        asker = threading.Thread(target=lambda: asked.append(t.ask("What is a Spot instance?")))
+        asker.start()
+        asker.join(30)
+        assert asked and not asked[0].refused, "an ask waited for the ingest"
+    finally:
+        release.set()
+        worker.join(60)
+    assert reports and reports[0].indexed == ["volcanoes.md"]
+    assert "bubbles" in t.ask("Why does pumice float?").answer

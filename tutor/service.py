@@ -28,6 +28,9 @@ class Tutor:
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings()
         self._lock = threading.RLock()  # ingest swaps the retriever; readers take a snapshot
+        # One ingest at a time. It is not taken by asks: while an upload is embedded (a big file takes a minute), every
+        # learner is answered from the retriever built before it; the new one is built on the first ask after.
+        self._ingest_lock = threading.Lock()
         self._retriever: Retriever | None = None
         self._qcache: OrderedDict[str, list[float]] = OrderedDict()
         self._qlock = threading.Lock()
@@ -61,11 +64,13 @@ class Tutor:
 
     # ------------------------------------------------------------ indexing
     def ingest(self, paths: list[str] | None = None) -> IngestReport:
-        with self._lock:
-            report = self.store.ingest(Path(self.settings.corpus), only=paths)
-            self._retriever = None
-            self.last_ingest = report
-            self.last_ingest_at = datetime.now()
+        with self._ingest_lock:
+            store = self.store
+            report = store.ingest(Path(self.settings.corpus), only=paths)
+            with self._lock:
+                self._retriever = None
+                self.last_ingest = report
+                self.last_ingest_at = datetime.now()
             return report
 
     def ensure_index(self) -> IngestReport:
