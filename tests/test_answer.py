@@ -509,3 +509,12 @@ def test_a_refusal_near_the_notes_quotes_their_closest_sentence_and_a_far_one_do
     assert phrases.YOU_MIGHT_MEAN in ans.answer  # the suggestions still follow
     far = tutor.ask("how do i fold a fitted sheet neatly?")
     assert far.refused and phrases.CLOSEST.split("{")[0] not in far.answer, far.answer
+
+
+def test_markup_pasted_with_a_question_is_no_part_of_it(tutor):
+    # it was refused, its tags quoted back as words ("b What b is script alert 1 script an img …")
+    ans = tutor.ask("<b>What</b> is <script>alert(1)</script> an <img src=x onerror=alert(2)> Elastic Load Balancer?")
+    assert not ans.refused and "Load Balancer" in ans.answer, ans.answer
+    assert "alert" not in ans.answer and "img" not in ans.answer
+    with pytest.raises(QuestionError, match="empty"):
+        tutor.ask("<b></b><script>alert(1)</script>")

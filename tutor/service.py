@@ -17,8 +17,14 @@ from .types import Answer, Passage, Retrieval
 MAX_QUESTION_CHARS = 2000  # longer input is cut: no learner question needs more, and it bounds the work
 
 
+# Markup pasted with a question is no part of it ("<b>What</b> is an <img src=x> Elastic Load Balancer?" was refused,
+# its tags quoted back as words); a script's or style's body goes with its tags.
+_CODE_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
+_TAG = re.compile(r"</?[A-Za-z][^<>]{0,500}>")
+
+
 def clean_question(question: str | None) -> str:
-    q = (question or "").strip()
+    q = re.sub(r"[ \t]{2,}", " ", _TAG.sub(" ", _CODE_BLOCK.sub(" ", question or ""))).strip()
     if not q:
         raise QuestionError("The question is empty: type a question about your notes.")
     return q[:MAX_QUESTION_CHARS]

@@ -123,8 +123,16 @@ class QuizHandlers:
 
     def show(self, s, item, note=""):
         if item is None:
-            done = f"<p><b>Quiz finished.</b> {esc(note)} Your progress is in the Progress tab.</p>"
-            return s, done, gr.update(visible=False, choices=[], value=None), gr.update(visible=True, value=""), ""
+            from .quiz_cli import SUMMARY
+
+            outcomes = [o for _, o in s.results]
+            tally = SUMMARY.strip().format(
+                right=outcomes.count("correct"), partial=outcomes.count("partial"),
+                wrong=outcomes.count("incorrect") + outcomes.count("revealed"),
+                skipped=outcomes.count("skipped")) if outcomes else ""
+            done = f"<p><b>Quiz finished.</b> {esc(tally)} {esc(note)} Your progress is in the Progress tab.</p>"
+            # nothing left to answer: the answer box goes until the next quiz starts
+            return s, done, gr.update(visible=False, choices=[], value=None), gr.update(visible=False, value=""), ""
         mcq = item.kind == "mcq" and bool(item.options)
         options = [(f"{k}. {v}", k) for k, v in (item.options or {}).items()]
         return (s, question_html(item, len(s.asked), s.size, s.hints_used),
