@@ -175,13 +175,11 @@ def test_a_damaged_unit_cache_is_recomputed_without_error(tmp_path, embedding):
     assert t3.ingest().units_embedded == 0 and t3.retriever.units_embedded and counter3.calls == 0
 
 
-def test_an_unreadable_index_is_rebuilt_from_the_notes(tmp_path, corpus2, embedding):
-    # Chroma can leave a collection unreadable after a kill mid-write ("Failed to apply logs to the hnsw
-    # segment writer"); the next ingest, even one asked for a single file, rebuilds it from every note.
+def _wedge_once(t: Tutor) -> None:
+    """The collection's next read fails as a wedged one does ("Failed to apply logs to the hnsw segment writer",
+    chroma-core/chroma#7678); later reads work."""
     from chromadb.errors import InternalError
 
-    t, counter = make_tutor(tmp_path / "h", corpus2, embedding)
-    first = t.ingest()
     real_get = t.store.collection.get
     calls = {"n": 0}
 
@@ -192,6 +190,14 @@ def test_an_unreadable_index_is_rebuilt_from_the_notes(tmp_path, corpus2, embedd
         return real_get(*args, **kwargs)
 
     t.store.collection.get = broken_get
+
+
+def test_an_unreadable_index_is_rebuilt_from_the_notes(tmp_path, corpus2, embedding):
+    # Chroma can leave a collection unreadable after a kill mid-write ("Failed to apply logs to the hnsw
+    # segment writer"); the next ingest, even one asked for a single file, rebuilds it from every note.
+    t, counter = make_tutor(tmp_path / "h", corpus2, embedding)
+    first = t.ingest()
+    _wedge_once(t)
     counter.calls = counter.texts = 0
     if t.settings.chroma_url:  # a server's collection is not ours to drop: a clear error, nothing deleted
         from tutor.errors import IndexUnavailable
@@ -213,22 +219,11 @@ def test_a_rebuild_keeps_the_passages_of_a_file_that_cannot_be_read_now(tmp_path
     # The rebuild drops the unreadable collection; a notes file that has turned unreadable meanwhile cannot be
     # indexed again from the file, so its passages are read back from Chroma's own records first (found by the
     # SIGKILL test: 32 passages of a file turned binary were gone after a rebuild).
-    from chromadb.errors import InternalError
-
     t, counter = make_tutor(tmp_path / "h", corpus2, embedding)
     t.ingest()
     before = {p.id: p for p in t.passages() if p.file == "caching.md"}
     (corpus2 / "caching.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00binary now")
-    real_get = t.store.collection.get
-    calls = {"n": 0}
-
-    def broken_get(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise InternalError("Error in compaction: Failed to apply logs to the hnsw segment writer")
-        return real_get(*args, **kwargs)
-
-    t.store.collection.get = broken_get
+    _wedge_once(t)
     if t.settings.chroma_url:  # a server's collection is never dropped: a clear error, and the passages stay
         from tutor.errors import IndexUnavailable
 

@@ -71,8 +71,7 @@ class Tutor:
     # ------------------------------------------------------------ indexing
     def ingest(self, paths: list[str] | None = None) -> IngestReport:
         with self._ingest_lock:
-            store = self.store
-            report = store.ingest(Path(self.settings.corpus), only=paths)
+            report = self.store.ingest(Path(self.settings.corpus), only=paths)
             with self._lock:
                 self._retriever = None
                 self.last_ingest = report
