@@ -560,3 +560,15 @@ def test_quiz_clicks_that_are_no_attempt_change_nothing(ui_tutor):
         assert not isinstance(feedback, str), (action, feedback)
     _, why, _ = h.act("why", s, "", None)  # "why?" still shows the cited passage
     assert isinstance(why, str) and s.current.citation.passage.text[:30] in why
+
+
+def test_a_grade_that_cannot_be_made_replaces_the_previous_one(ui_tutor):
+    from tutor.ui_handlers import GradeHandlers
+
+    h = GradeHandlers(ui_tutor)
+    first = h.grade("How long can RDS keep automated backups?", "between 1 and 35 days", "")
+    assert "tutor-grade" in first and "grade-error" not in first
+    # a question the notes do not cover, then an empty one: each says why where the grade was, nothing stale stays
+    for question in ("How do I bake bread?", ""):
+        out = h.grade(question, "with flour and water", "")
+        assert "grade-error" in out and "35 days" not in out, out

@@ -185,9 +185,13 @@ class GradeHandlers:
     def __init__(self, tutor):
         self.tutor = tutor
 
-    @edge
     def grade(self, question, answer, reference):
-        return grade_html(self.tutor.grade(question, answer, reference=reference or None))
+        try:
+            return grade_html(self.tutor.grade(question, answer, reference=reference or None))
+        except TutorError as e:
+            # said where the grade would be: an error toast left the previous question's grade on screen below it
+            return f'<div class="tutor-grade grade-error"><p>{esc(e)}</p></div>'
+
 
 
 # ---------------------------------------------------------------- Progress
