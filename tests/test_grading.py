@@ -627,3 +627,12 @@ def test_cents_are_the_notes_dollars(grader):
 def test_a_compound_word_gives_both_initials_of_a_spelled_out_name(grader):
     ref = "Multifactor Authentication (Multiple independent authentication mechanisms)"
     assert grader.grade("What does MFA stand for?", ref, "multifactor authentication").verdict == "correct"
+
+
+def test_a_bare_number_answering_a_quantity_question_without_a_reference(tutor):
+    # the Grade tab graded "5" against the whole composed answer on read replicas: incorrect, 0.11
+    assert tutor.grade("How many read replicas can a DB have?", "5").verdict == "correct"
+    assert tutor.grade("How long can RDS keep automated backups?", "between 1 and 35 days").verdict == "correct"
+    # the notes' number with a word of its own, another number, or a hedge is not it
+    for wrong in ("6", "5 days", "5 or 6"):
+        assert tutor.grade("How many read replicas can a DB have?", wrong).verdict != "correct", wrong

@@ -68,3 +68,32 @@ def from_table(reference: str, passages: list[Passage]) -> GradeContext | None:
 def context_for(question: str, reference: str, bank: dict[tuple[str, str], QuizItem],
                 passages: list[Passage]) -> GradeContext:
     return from_bank(question, reference, bank) or from_table(reference, passages) or GradeContext()
+
+
+# A number as a learner or the notes write it: "35", "20,000", "0.2", "5TB" (its digits)
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
+QUANTITY_ANSWER_WORDS = 6  # beyond its numbers, a short answer to a "how many / how long" question
+
+
+def quantity_stated(question: str, reference: str, answer: str) -> str | None:
+    """A short answer to a quantity question ("how many read replicas can a DB have?" → "5") graded against the notes'
+    composed answer: the sentence of it whose numbers are exactly the answer's ("… (up to 5 copies)", "between 1 and
+    35 days") and which names what is counted, else None. The grader weighs an answer against the whole composed
+    answer, and a bare "5" made none of its points."""
+    from .answer import asks_for_number, quantity_head
+    from .text import content_terms, sentences
+
+    if not asks_for_number(question):
+        return None
+    said = {n.replace(",", "") for n in _NUMBER.findall(answer or "")}
+    rest = content_terms(_NUMBER.sub(" ", answer or ""))
+    if not said or len(rest) > QUANTITY_ANSWER_WORDS:
+        return None
+    head = quantity_head(question)
+    want = set(content_terms(head)) if head else set()
+    for s in sentences(reference):
+        terms = set(content_terms(s))
+        if ({n.replace(",", "") for n in _NUMBER.findall(s)} == said and (not want or want & terms)
+                and set(rest) <= terms | set(content_terms(question))):  # no word of its own: "5 days" is no count
+            return s.strip()
+    return None

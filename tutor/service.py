@@ -156,6 +156,15 @@ class Tutor:
             reference, citation = self.find_reference(question)
             if not reference:
                 raise QuestionError("Your notes don't cover this question, so there is no reference to grade against; paste one.")
+            from .grading_context import quantity_stated
+
+            stated = quantity_stated(question, reference, answer)
+            if stated:  # "5" for "how many read replicas?": the number the notes give for it, and nothing else
+                from .grading_feedback import GRADE_CORRECT, GRADE_MATCHED
+                from .types import Grade
+
+                return Grade("correct", 1.0, [stated], [], [],
+                             f"{GRADE_CORRECT} {GRADE_MATCHED.format(items=stated)}", citation)
         elif key_points is None:
             # a reference from the notes (a bank item, a table cell) is graded as the quiz grades it: with the rows
             # around it, so that a sibling row's answer is told apart
