@@ -265,8 +265,11 @@ def test_an_upload_that_replaces_a_file_keeps_the_earlier_one(corpus, tmp_path):
 
     save_upload(corpus, "main.md", NOTE, LIMIT)
     keep = tmp_path / "replaced"
-    assert keep_replaced(corpus, "new.md", NOTE, keep) is None  # a new name replaces nothing
-    assert keep_replaced(corpus, "main.md", NOTE, keep) is None  # the same bytes again lose nothing
-    copy = keep_replaced(corpus, "main.md", b"- a todo list\n", keep)
+    assert keep_replaced(corpus, "new.md", NOTE, keep, LIMIT) is None  # a new name replaces nothing
+    assert keep_replaced(corpus, "main.md", NOTE, keep, LIMIT) is None  # the same bytes again lose nothing
+    assert keep_replaced(corpus, "main.md", b"\x00binary", keep, LIMIT) is None  # refused: nothing replaced
+    assert keep_replaced(corpus, "main.md", b"x" * (LIMIT + 1), keep, LIMIT) is None
+    assert not keep.exists()
+    copy = keep_replaced(corpus, "main.md", b"- a todo list\n", keep, LIMIT)
     assert copy is not None and copy.parent == keep and copy.read_bytes() == NOTE
-    assert keep_replaced(corpus, "../main.md", b"x", keep) is None  # a refused name is no replacement
+    assert keep_replaced(corpus, "../main.md", b"x", keep, LIMIT) is None  # a refused name is no replacement

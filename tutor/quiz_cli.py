@@ -86,10 +86,7 @@ def run_quiz(tutor, args, stdin=None, stdout=None) -> int:
 
 
 def _summary(tutor, session, learner: str, stdout) -> None:
-    outcomes = [o for _, o in session.results]
-    print(SUMMARY.format(right=outcomes.count("correct"), partial=outcomes.count("partial"),
-                         wrong=outcomes.count("incorrect") + outcomes.count("revealed"),
-                         skipped=outcomes.count("skipped")), file=stdout)
+    print(SUMMARY.format(**session.tally()), file=stdout)
     mastery = tutor.progress.mastery(learner)
     if mastery:
         print(MASTERY, file=stdout)

@@ -318,6 +318,12 @@ class QuizSession:
         self._close(grade.verdict if grade else "skipped")
         return Turn(self.current, grade, None, False, SKIPPED, None, True)
 
+    def tally(self) -> dict[str, int]:
+        """The session's outcomes so far: right, partly right, wrong or revealed, skipped."""
+        outcomes = [o for _, o in self.results]
+        return {"right": outcomes.count("correct"), "partial": outcomes.count("partial"),
+                "wrong": outcomes.count("incorrect") + outcomes.count("revealed"), "skipped": outcomes.count("skipped")}
+
     @property
     def is_open(self) -> bool:
         """A question is asked and not settled yet (answered right, revealed or skipped)."""

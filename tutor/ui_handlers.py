@@ -125,11 +125,7 @@ class QuizHandlers:
         if item is None:
             from .quiz_cli import SUMMARY
 
-            outcomes = [o for _, o in s.results]
-            tally = SUMMARY.strip().format(
-                right=outcomes.count("correct"), partial=outcomes.count("partial"),
-                wrong=outcomes.count("incorrect") + outcomes.count("revealed"),
-                skipped=outcomes.count("skipped")) if outcomes else ""
+            tally = SUMMARY.strip().format(**s.tally()) if s.results else ""
             done = f"<p><b>Quiz finished.</b> {esc(tally)} {esc(note)} Your progress is in the Progress tab.</p>"
             # nothing left to answer: the answer box goes until the next quiz starts
             return s, done, gr.update(visible=False, choices=[], value=None), gr.update(visible=False, value=""), ""
@@ -247,7 +243,7 @@ class NotesHandlers:
             name = Path(path).name
             try:
                 data = Path(path).read_bytes()
-                kept = keep_replaced(corpus, name, data, Path(tutor.settings.home) / "replaced")
+                kept = keep_replaced(corpus, name, data, Path(tutor.settings.home) / "replaced", self.limit)
                 saved.append(save_upload(corpus, name, data, self.limit).name)
                 if kept is not None:
                     replaced[name] = kept

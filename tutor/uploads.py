@@ -82,21 +82,22 @@ def save_upload(corpus: Path, filename: str, data: bytes, max_bytes: int) -> Pat
     return target
 
 
-def keep_replaced(corpus: Path, filename: str, data: bytes, keep_dir: Path) -> Path | None:
+def keep_replaced(corpus: Path, filename: str, data: bytes, keep_dir: Path, max_bytes: int) -> Path | None:
     """Before an upload replaces a notes file of the same name with other bytes: copy the old file to `keep_dir`
     (named with the time) and return that copy, so an upload that happens to share a name loses nothing. None when
-    no file is replaced (a new name, the same bytes, or a name the upload checks will refuse)."""
+    no file is replaced (a new name, the same bytes, or a name or content the upload checks will refuse)."""
     from datetime import datetime, timezone
 
     target = Path(corpus) / filename
     try:
-        check_upload_name(filename)
-        if target.is_symlink() or not target.is_file() or target.read_bytes() == data:
+        check_upload_data(check_upload_name(filename), data, max_bytes)
+        old = target.read_bytes() if target.is_file() and not target.is_symlink() else None
+        if old is None or old == data:
             return None
         keep_dir = Path(keep_dir)
         keep_dir.mkdir(parents=True, exist_ok=True)
         copy = keep_dir / f"{filename}.{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}"
-        copy.write_bytes(target.read_bytes())
+        copy.write_bytes(old)
         return copy
     except (NotesError, OSError):
         return None
