@@ -75,6 +75,26 @@ def test_scenario_question_picks_the_row_that_fits(tutor):
     _assert_grounded(ans)
 
 
+def test_question_and_option_read_together_as_a_statement_of_the_notes(tutor):
+    # From the development practice questions. Each option's best sentence alone fits "cost-effective" best on the
+    # On-Demand row ("low cost and flexibility"), and MFA's item sits in a list of IAM features that says nothing of
+    # the console. Read with the question, "… three-year time frame … Reserved Instances" comes closest to the
+    # Reserved row ("1 Year or 3 Year terms"), and "enhance the security of access to the console … MFA" to the
+    # line on multiple authentication mechanisms.
+    ans = _ask(tutor, "A company is migrating an application that is running non-interruptible workloads for a "
+                      "three-year time frame. Which pricing construct would provide the MOST cost-effective solution?",
+               {"A": "Amazon EC2 Spot Instances.", "B": "Amazon EC2 Dedicated Instances.",
+                "C": "Amazon EC2 On-Demand Instances.", "D": "Amazon EC2 Reserved Instances."})
+    assert ans.choice == ["D"], ans.answer
+    _assert_grounded(ans)
+    ans = _ask(tutor, "Which of the following will enhance the security of access to the AWS Management Console? "
+                      "(Select TWO)",
+               {"A": "AWS Secrets Manager.", "B": "AWS Certificate Manager.",
+                "C": "AWS Multi-Factor Authentication (AWS MFA).", "D": "Security groups.", "E": "Password policies."})
+    assert ans.choice == ["C", "E"], ans.answer
+    _assert_grounded(ans)
+
+
 def test_negative_question_picks_the_option_the_notes_do_not_back(tutor):
     ans = _ask(tutor, "Amazon RDS supports several database engines. Which of the following is NOT one of them?",
                {"A": "PostgreSQL", "B": "Teradata", "C": "MariaDB", "D": "Oracle"})
@@ -142,12 +162,13 @@ def test_practice_question_vectors_are_kept_on_disk_for_the_next_process(tutor, 
     q = "Which EC2 option lets you bid on spare capacity?"
     first = answer_choice(q, opts, tutor.retrieve(q), tutor.retriever, encode=counting)
     assert (tmp_path / ce.CACHE_FILE).exists() and sum(asked) > ce.LIGHT_TEXTS
-    # a new process: a fresh cache reads the file, and only the question and its options are embedded again
+    # a new process: a fresh cache reads the file, and only the question, its options and each question + option
+    # are embedded again
     asked.clear()
     monkeypatch.setattr(ce, "_EMB", ce._EmbedCache())
     ce.keep_vectors_in(tmp_path)
     again = answer_choice(q, opts, tutor.retrieve(q), tutor.retriever, encode=counting)
-    assert sum(asked) <= 1 + len(opts) and again.choice == first.choice == ["B"]
+    assert sum(asked) <= 1 + 2 * len(opts) <= ce.LIGHT_TEXTS and again.choice == first.choice == ["B"]
     (tmp_path / ce.CACHE_FILE).write_bytes(b"not a cache")  # a damaged file is recomputed, not an error
     monkeypatch.setattr(ce, "_EMB", ce._EmbedCache())
     ce.keep_vectors_in(tmp_path)

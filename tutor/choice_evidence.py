@@ -64,7 +64,7 @@ class OptionEvidence:
 
 
 # one row per unit of the candidate passages
-COLS = ("q_lex", "o_lex", "oh_lex", "qb_dense", "o_dense")
+COLS = ("q_lex", "o_lex", "oh_lex", "qb_dense", "o_dense", "qo_dense")
 C = {name: i for i, name in enumerate(COLS)}
 
 
@@ -355,6 +355,9 @@ def gather(question: str, options: dict[str, str], retrieval, retriever, encode=
             U = _EMB.get([u.embed_text for u in units], enc)
             B = _EMB.get([u.text for u in units], enc)
             V = _EMB.get([question] + [options[L] for L in letters], enc)
+            # the question and the option read as one statement ("… thumbnails, uptime is not an issue … Spot
+            # Instances"): how close it comes to a unit of the notes
+            QO = _EMB.get([f"{question} {options[L]}" for L in letters], enc)
             dense = True
         except Exception:  # no model: the lexical evidence alone still answers
             dense = False
@@ -374,6 +377,7 @@ def gather(question: str, options: dict[str, str], retrieval, retriever, encode=
             "oh_lex": [_cov(w, oa, u.title_terms) for u in units],
             "qb_dense": qb_dense,
             "o_dense": U @ V[1 + i] if dense else zeros,
+            "qo_dense": U @ QO[i] if dense else zeros,
         }
         # With one answer, a pair of items that names two options speaks for the one whose item answers: "Standard
         # RIs (…75% off); Convertible RIs (…) change the attributes" is Convertible's evidence, not Standard's. With
