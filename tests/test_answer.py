@@ -133,6 +133,15 @@ def test_comparison_draws_on_both_sides(tutor):
     assert "On Demand" in titles and any(t.startswith("Reserved") for t in titles), titles
 
 
+def test_a_comparison_written_as_two_things_joined_by_and_draws_on_both(tutor):
+    # no "vs" nor "between": "X and Y are both …, what's the difference" names the two sides all the same
+    ans = tutor.ask("cloudfront and elasticache are both caches right? what's the difference in where the cached "
+                    "data lives and what it speeds up?")
+    cited = " ".join(f"{c.passage.section_path} {c.passage.text}" for c in ans.citations)
+    assert "CloudFront" in cited and "Elasticache" in cited, ans.answer
+    assert "edge location" in ans.answer.lower() and "in-memory" in ans.answer, ans.answer
+
+
 def test_short_bullet_head_is_not_an_answer_sentence_of_its_own(tutor):
     ans = tutor.ask("my bucket gets more than 300 GET requests per second, what should I do?")
     sentences = [s.strip() for s in ans.answer.split("].") if s.strip()]

@@ -250,6 +250,11 @@ def _sides_inside(units: list[Unit], passage: Passage, asked: set[str]) -> list[
 _SIDE_END = re.compile(r"[?,;:.!]|\s(?:for|if|when|in|to|with|where|which|because|so|and|or)\s", re.I)
 
 
+_DIFFER = re.compile(r"\b(differen\w*|differ|compare|comparison)\b", re.I)
+_BOTH = re.compile(r"(?:^|[?,;:.!]\s*|\b(?:do|does|are|is|if|how)\s+)((?:[\w\-/]+\s+){0,2}?[\w\-/]+)\s+and\s+"
+                   r"((?:[\w\-/]+\s+){0,2}?[\w\-/]+)\s+(?:are|both|differ|compare)\b", re.I)
+
+
 def compared_sides(question: str) -> tuple[set[str], set[str]] | None:
     """The terms of each of the two things a comparison names: "st1 vs sc1 for an old file server …" compares st1
     and sc1 (not "file" and "server"); "difference between Multi-AZ and read replicas". None when no sides are
@@ -268,7 +273,15 @@ def compared_phrases(question: str) -> tuple[str, str] | None:
     else:
         m = re.search(r"\b(?:between|compare)\s+(.+?)\s+(?:and|with|to)\s+(.*)", question, re.I)
         if not m:
-            return None
+            # "cloudfront and elasticache are both caches right? what's the difference …", "how do multi-az and read
+            # replicas differ?": two things joined by "and" before what they share or how they differ
+            m = _BOTH.search(question) if _DIFFER.search(question) else None
+            if not m:
+                return None
+            left = m.group(1).split()
+            while len(left) > 1 and left[0].lower() in STOPWORDS:  # "how do multi-az", "i know lambda"
+                left = left[1:]
+            return " ".join(left), m.group(2).strip()
         left, right = m.group(1), m.group(2)
     right = _SIDE_END.split(" " + right + " ", maxsplit=1)[0]
     right = " ".join(right.split()[:3])
