@@ -510,7 +510,8 @@ def test_a_refusal_near_the_notes_quotes_their_closest_sentence_and_a_far_one_do
 
     # the notes never say whether to bake keys into an AMI, but their closest line is what the learner needs
     ans = tutor.ask("my ec2 app needs to read from s3, should I bake access keys into the AMI?")
-    assert ans.refused and ans.answer.startswith(phrases.NOT_COVERED_MARK), ans.answer
+    # refused by the support score near its bar: the tutor says it is unsure, not that the notes are silent
+    assert ans.refused and ans.answer.startswith(phrases.MAY_NOT_COVER.split("{")[0]), ans.answer
     quote = ans.answer.split(phrases.CLOSEST.split("{")[0], 1)[1].split(" [1].")[0]
     assert "Prefer roles" in quote, ans.answer
     first = ans.citations[0].passage
@@ -518,6 +519,7 @@ def test_a_refusal_near_the_notes_quotes_their_closest_sentence_and_a_far_one_do
     assert phrases.YOU_MIGHT_MEAN in ans.answer  # the suggestions still follow
     far = tutor.ask("how do i fold a fitted sheet neatly?")
     assert far.refused and phrases.CLOSEST.split("{")[0] not in far.answer, far.answer
+    assert far.answer.startswith(phrases.NOT_COVERED_MARK), far.answer
 
 
 def test_markup_pasted_with_a_question_is_no_part_of_it(tutor):

@@ -4,6 +4,9 @@ NOT_COVERED = "Your notes don't cover {topic}."
 NOT_COVERED_MARK = "Your notes don't cover"  # sentinel: tests and the UI recognise a refusal by it
 YOU_MIGHT_MEAN = "You might mean:"
 CLOSEST = "The closest they come: {quote}"  # a refusal near the notes quotes their closest sentence, cited
+# a refusal near the notes: the score is under the bar but not far, and the quote may well be what was asked
+MAY_NOT_COVER = "Your notes may not answer {topic} directly."
+REFUSAL_OPENINGS = (NOT_COVERED_MARK, MAY_NOT_COVER.split("{")[0].strip())  # how every refusal starts
 FOLLOWING = "(asked about {previous})"
 SOURCES_HEADER = "Sources:"
 STANDS_FOR = "{acronym}: {phrase} [{n}]."  # the notes' own words only, as every cited sentence
