@@ -10,6 +10,7 @@ import pytest
 
 from tutor.notes import parse_notes
 from tutor.quiz import _norm_q, answer_terms, build_bank, export_bank, terms, topic_group
+from tutor.text import content_terms
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
@@ -182,6 +183,28 @@ def test_a_fill_in_blanks_a_term_worth_recalling(bank):
     blanked = {w for r in fills for w in r.split(", ")}
     assert not blanked & {"Amazon", "AWS", "ES2"}, sorted(blanked & {"Amazon", "AWS", "ES2"})
     assert "acts, logic" in fills and "calls, requests" in fills  # the same lines, other words blanked
+
+
+def test_a_fill_from_a_bullet_names_the_bullet_it_sits_under(bank):
+    # "In your notes on EC2, which word fills the blank in "A ___ disk in the cloud"?" did not say it was about EBS
+    q = next(it.question for it in bank if it.qtype == "fill" and "disk in the cloud" in it.question)
+    assert 'in "What is EBS?"' in q, q
+
+
+def test_the_topic_shown_with_a_question_does_not_name_its_answer(bank):
+    # "[1/10] Identity Access Management (IAM) › Critical Terms › Group" above "which term is described as 'A collection
+    # of users …'" gave the answer away
+    which = [it for it in bank if it.qtype == "which"]
+    assert which
+    for it in bank:
+        if len(it.reference.split()) <= 4:  # a name, a term, a number
+            untold = set(content_terms(it.reference)) - set(content_terms(it.question))
+            assert not set(content_terms(it.shown_topic)) & untold, (it.shown_topic, it.question, it.reference)
+    group = next(it for it in which if it.reference == "Group")
+    assert group.shown_topic == "Identity Access Management (IAM) › Critical Terms"
+    # a question that names its subject keeps the full path
+    term = next(it for it in bank if it.qtype == "term" and it.subject == "Spot")
+    assert term.shown_topic == term.topic
 
 
 def test_choice_options_read_whole(bank):

@@ -60,7 +60,7 @@ def run_quiz(tutor, args, stdin=None, stdout=None) -> int:
         item = session.next_question()
         if item is None:
             break
-        print(QUESTION.format(i=len(session.asked), n=size, topic=item.topic, question=item.question), file=stdout)
+        print(QUESTION.format(i=len(session.asked), n=size, topic=item.shown_topic, question=item.question), file=stdout)
         for letter, text in (item.options or {}).items() if session.mode == "mcq" else ():
             print(OPTION.format(letter=letter, text=text), file=stdout)
         while True:

@@ -134,11 +134,13 @@ def _typo_of_frequent(word: str, df: Counter) -> bool:
     return any(n >= 5 and len(x) == len(t) and sum(a != b for a, b in zip(x, t)) == 1 for x, n in df.items())
 
 
-def _fill(p: Passage, sentence: str, df: Counter) -> QuizItem | None:
+def _fill(p: Passage, sentence: str, df: Counter, head: str = "") -> QuizItem | None:
+    """`head`: the bullet the sentence is an item of ("What is EBS?"): named in the question, since the section alone
+    ("EC2") does not say what "A ___ disk in the cloud" is about."""
     s = _clean(sentence).rstrip(".")
     if _nwords(s) < 6 or _URL.search(s):
         return None
-    known = terms(" ".join(p.section))
+    known = terms(" ".join(p.section)) | terms(head)
     toks = [m for m in _WORD_RE.finditer(s) if len(m.group(0)) >= 3 and not m.group(0).isdigit() and m.start() > 0
             and m.group(0).lower() not in STOPWORDS | FILL_SKIP and terms(m.group(0))
             and not terms(m.group(0)) & known and not m.group(0).lower().endswith("ly")
@@ -171,7 +173,8 @@ def _fill(p: Passage, sentence: str, df: Counter) -> QuizItem | None:
     clause += s[last:]
     tpl = Q_FILL if len(chosen) == 1 else Q_FILLS
     answer = [m.group(0) for m in chosen]
-    return _item(p, "fill", "fill:" + s[:40], tpl.format(context=context_of(p.section, p.file), clause=clause),
+    context = context_of(p.section, p.file) + (f', in "{head}"' if head else "")
+    return _item(p, "fill", "fill:" + s[:40], tpl.format(context=context, clause=clause),
                  ", ".join(answer), answer, subject_of(p.section, p.file))
 
 
@@ -198,7 +201,7 @@ def _bullet_items(p: Passage, df: Counter) -> list[list[QuizItem]]:
         groups.append([_item(p, "list", sub_head, q, "; ".join(run), run, sub_head)])
     if len(items) <= 3:  # a few sentences under a head: each can be asked on its own
         for it in items:
-            f = _fill(p, it, df)
+            f = _fill(p, it, df, h if p.title else "")
             if f is not None:
                 groups.append([f])
     covered = {t for sh, run in subs for t in [sh, *run]}

@@ -174,3 +174,16 @@ class QuizItem:
     subject: str = ""  # the row key, bullet head or term the question is about
     siblings: list[str] = field(default_factory=list)  # references of sibling rows (for the grader)
     sibling_names: list[str] = field(default_factory=list)  # keys of the sibling rows (for hints)
+
+    @property
+    def shown_topic(self) -> str:
+        """The topic shown above the open question: without its last part when that part is the answer ("… › Critical
+        Terms" for "which term is described as 'A collection of users …'?", not "… › Group")."""
+        from .text import content_terms
+
+        parts = self.topic.split(" › ")
+        untold = set(content_terms(self.reference)) - set(content_terms(self.question))  # what the learner must say
+        # a short answer is a name: the path's last part naming it gives it away (a long one merely shares a word)
+        if len(parts) > 1 and len(self.reference.split()) <= 4 and set(content_terms(parts[-1])) & untold:
+            return " › ".join(parts[:-1])
+        return self.topic

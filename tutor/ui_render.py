@@ -151,7 +151,7 @@ def turn_html(turn) -> str:
 
 
 def question_html(item, number: int, total: int, hints_used: int = 0) -> str:
-    head = f"Question {number} of {total} · {item.topic}" + (f" · hints used: {hints_used}" if hints_used else "")
+    head = f"Question {number} of {total} · {item.shown_topic}" + (f" · hints used: {hints_used}" if hints_used else "")
     return (f'<div class="tutor-question"><p class="span">{esc(head)}</p>'
             f"<p><b>{esc(item.question)}</b></p></div>")
 
