@@ -325,3 +325,28 @@ def test_moving_on_after_a_wrong_answer_records_it_as_answered(tutor, store, ban
     s.next_question()
     s.skip()  # nothing answered: a skip
     assert sorted(r["verdict"] for r in store.attempts("mover")) == ["incorrect", "skipped"]
+
+
+def test_a_long_list_is_answered_by_any_few_of_its_points_acronyms_included(tutor, store, bank):
+    # "What does IAM give you?" lists 13 things. Only the first four used to count, so "MFA" and "federation" went
+    # unheard and a learner naming four other right things was told "Missing: 2 more points"
+    item = _find(bank, lambda it: it.kind == "free" and it.question == "What does IAM give you?")
+    assert item.need == 4 and len(item.key_points) > item.need
+    s = _one(tutor, store, item)
+    part = s.answer("centralised control of the account, MFA and granular permissions")
+    assert part.grade.verdict == "partial" and not part.finished_item, part.message
+    assert "Multifactor Authentication" in part.grade.matched, part.grade.matched
+    assert "Missing: 1 more point from your notes." in part.message, part.message
+    assert "any 4 of them" in s.hint().hint  # the second hint: how many of how many
+    done = s.answer("identity federation with active directory")  # with the three above: four points
+    assert done.grade.verdict == "correct" and done.finished_item, done.message
+    # from outside, the bank's own question is graded the same way
+    g = tutor.grade(item.question, "MFA, identity federation, your own password rotation policy, granular permissions")
+    assert g.verdict == "correct", g.feedback
+
+
+def test_an_acronym_spelled_out_meets_key_points_but_does_not_answer_for_the_learner(tutor, bank):
+    # "FPGA" is spelled out for the key points only: it is no answer to the row the question describes by those words
+    item = _find(bank, lambda it: it.kind == "free" and it.qtype == "which" and it.reference == "F1")
+    assert tutor.grade(item.question, "FPGA", reference=item.reference).verdict == "incorrect"
+    assert tutor.grade(item.question, "F1", reference=item.reference).verdict == "correct"

@@ -130,6 +130,9 @@ class Grader:
         self._st = None
         self._cache: OrderedDict[str, Encoded] = OrderedDict()
         self._cache_size = cache_size
+        # the notes' acronyms, spelled out in an answer ("MFA" → "MFA (Multifactor Authentication)") so that it meets
+        # the key point the notes write in full; set by the Tutor from its notes (none in the grading data's fit)
+        self.expand_acronyms = None
 
     @classmethod
     def load(cls, path: str | Path | None = None, model_loader=None) -> "Grader":
@@ -188,7 +191,9 @@ class Grader:
         return self._cross.logit(question, reference, answer)
 
     def grade(self, question: str, reference: str, answer: str, key_points: list[str] | None = None,
-              siblings: list[str] | None = None, citation: Citation | None = None) -> Grade:
+              siblings: list[str] | None = None, citation: Citation | None = None, need: int = 0) -> Grade:
+        """`need`: how many of the key points a right answer makes (0: all); "What does IAM give you?" lists 13
+        things, and any four of them answer it."""
         q_text, r_text = clean_text(question) or "?", clean_text(reference) or "?"
         a_text = clean_text(answer)
         notes = [GRADE_TRUNCATED.format(n=MAX_ANSWER_CHARS)] if len(a_text) > MAX_ANSWER_CHARS else []
@@ -202,13 +207,18 @@ class Grader:
         sib_texts = [s for s in (clean_text(x) for x in siblings or []) if s and s != r_text]
         if not SPELLS_OUT.search(q_text) and _names_it(words(a_text), _name_aliases(r_text, citation, sib_texts)):
             a_text = r_text  # a name written short ("ALB", "gp2"), or with a typo: as good as the name written out
+        # for the key points only: the spelled-out words are not the learner's to be graded on ("FPGA" is no answer
+        # to "which family is described as 'Field Programmable Gate Array'?")
+        spelled = (self.expand_acronyms(a_text) if self.expand_acronyms is not None and not SPELLS_OUT.search(q_text)
+                   else a_text)
         encs = self._encode([q_text, r_text, a_text, *kp_texts, *sib_texts])
         q, r, a = encs[:3]
         kps, sibs = encs[3:3 + len(kp_texts)], encs[3 + len(kp_texts):]
         if SPELLS_OUT.search(q_text):  # a name spelled out is right word for word, not by resemblance
             return self._spelled_out(q, r, a, citation)
         p, f = self.probability(q, r, a)
-        matched, missing, flipped = self._key_points(q, a, kp_texts, kps, sibs, r, shared_apart=bool(explicit))
+        a_points = self._encode([spelled])[0] if spelled != a_text else a
+        matched, missing, flipped = self._key_points(q, a_points, kp_texts, kps, sibs, r, shared_apart=bool(explicit))
         contra = sibling_contradictions(q, r, a, sibs) + other_contradictions(q, r, a, f)
         order = swapped_fills(q_text, r_text, kp_texts, a_text)
         if order:
@@ -228,6 +238,9 @@ class Grader:
             # a point whose number the learner got wrong ("3 - 5 hours" said as days) was not got
             wrong = [k for k in matched if any(n in c for c in contra for n in numbers(k))]
             matched, missing = [k for k in matched if k not in wrong], wrong + [k for k in missing if k not in wrong]
+        elif need and explicit and matched:  # some of a long list: enough of it, or part
+            verdict = "correct" if len(matched) >= need else "partial"
+            p = max(p, self.t_correct) if verdict == "correct" else p
         elif p >= self.t_correct:
             verdict = "partial" if explicit and missing and matched and not _most_said(matched, missing) else "correct"
         elif explicit and matched and not missing and p >= self.t_partial:
@@ -239,9 +252,11 @@ class Grader:
             matched = [a_text]
         else:
             verdict = "incorrect"
+        some = bool(need and explicit and 0 < need < len(kp_texts))
         if verdict == "correct":
-            matched, missing = kp_texts, []
-        return compose_grade(verdict, p, matched, missing, contra, notes, citation)
+            matched, missing = (matched if some and matched else kp_texts), []
+        more = max(0, need - len(matched)) if some and verdict == "partial" else 0
+        return compose_grade(verdict, p, matched, missing, contra, notes, citation, more=more)
 
     def _spelled_out(self, q: Encoded, r: Encoded, a: Encoded, citation) -> Grade:
         """"What does EBS stand for?": each word of the name, said (typos allowed), not a look-alike ("Elastic Bucket

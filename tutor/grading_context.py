@@ -19,6 +19,7 @@ class GradeContext:
     key_points: list[str] | None = None
     siblings: list[str] = field(default_factory=list)
     citation: Citation | None = None
+    need: int = 0  # of the key points, how many a right answer makes (0: all)
 
 
 def _norm(text: str) -> str:
@@ -41,7 +42,7 @@ def bank_item_asking(question: str, bank: dict[tuple[str, str], QuizItem]) -> Qu
 def from_bank(question: str, reference: str, bank: dict[tuple[str, str], QuizItem]) -> GradeContext | None:
     """The bank item with this question and reference (an exported item graded from outside)."""
     item = bank.get((_norm(question), _norm(reference)))
-    return GradeContext(item.key_points or None, list(item.siblings), item.citation) if item else None
+    return GradeContext(item.key_points or None, list(item.siblings), item.citation, item.need) if item else None
 
 
 def from_table(reference: str, passages: list[Passage]) -> GradeContext | None:

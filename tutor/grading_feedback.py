@@ -30,6 +30,7 @@ GRADE_PARTIAL = "Partly right."
 GRADE_INCORRECT = "Not quite."
 GRADE_MATCHED = "You got: {items}."
 GRADE_MISSING = "Missing: {items}."
+GRADE_MISSING_SOME = "Name {n} more; your notes also list: {items}."  # a long list, of which a few answer it
 GRADE_CONTRADICTS = "This contradicts your notes: {items}."
 GRADE_SIBLING = '"{said}" where the notes say "{expected}"'
 # the answer shares no word with another entry but reads like it: say so, without putting its words in the learner's mouth
@@ -318,8 +319,9 @@ def _join(items: list[str]) -> str:
     return "; ".join(items)
 
 
-def compose_grade(verdict: Verdict, score: float, matched, missing, contra, notes, citation) -> Grade:
-    """The Grade with its feedback: verdict first, then what was right, what contradicts, what is missing."""
+def compose_grade(verdict: Verdict, score: float, matched, missing, contra, notes, citation, more: int = 0) -> Grade:
+    """The Grade with its feedback: verdict first, then what was right, what contradicts, what is missing. `more`:
+    how many of `missing` a right answer still needs, when a few of a long list answer it (0: all of them)."""
     head = {"correct": GRADE_CORRECT, "partial": GRADE_PARTIAL, "incorrect": GRADE_INCORRECT}[verdict]
     parts = [head, *notes]
     if matched and verdict != "correct":
@@ -327,7 +329,8 @@ def compose_grade(verdict: Verdict, score: float, matched, missing, contra, note
     if contra:
         parts.append(GRADE_CONTRADICTS.format(items=_join(contra)))
     if missing and verdict != "correct" and GRADE_EMPTY not in notes:
-        parts.append(GRADE_MISSING.format(items=_join(missing)))
+        parts.append(GRADE_MISSING_SOME.format(n=more, items=_join(missing)) if more else
+                     GRADE_MISSING.format(items=_join(missing)))
     elif verdict == "incorrect" and not matched and not contra and not notes:
         parts.append(GRADE_NOTHING_MATCHED)
     if citation is not None:

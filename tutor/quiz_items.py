@@ -193,12 +193,13 @@ def topic_group(p: Passage) -> str:
 # ---- Item construction ------------------------------------------------------------------------------
 def _item(p: Passage, qtype: str, disc: str, question: str, reference: str, kps: list[str], subject: str,
           siblings=(), names=(), kind: str = "free", options: dict[str, str] | None = None,
-          letters: list[str] | None = None) -> QuizItem:
+          letters: list[str] | None = None, need: int = 0) -> QuizItem:
     iid = hashlib.sha1(f"{p.id}\x00{kind}:{qtype}\x00{disc}".encode()).hexdigest()[:16]
     return QuizItem(
         id=iid, topic=p.section_path or p.file, kind=kind, question=_clean(question), reference=_clean(reference),
         key_points=kps, passage_id=p.id, citation=Citation(1, p), options=options, answer_letters=letters,
         qtype=qtype, group=topic_group(p), subject=subject, siblings=list(siblings), sibling_names=list(names),
+        need=need if 0 < need < len(kps) else 0,
     )
 
 

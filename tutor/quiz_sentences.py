@@ -25,6 +25,7 @@ from .quiz_items import (
     Q_NUMBERS,
     Q_TERM,
     Q_WHAT_IS,
+    MAX_KEY_POINTS,
     WHERE,
     _QUESTION_HEAD,
     _URL,
@@ -178,6 +179,13 @@ def _fill(p: Passage, sentence: str, df: Counter, head: str = "") -> QuizItem | 
                  ", ".join(answer), answer, subject_of(p.section, p.file))
 
 
+def _points(ref: str, items: list[str]) -> tuple[list[str], int]:
+    """The key points of what a bullet says and how many a right answer makes: each of its items, any MAX_KEY_POINTS
+    of a longer list (the first four of "What does IAM give you?" are no more its answer than MFA is)."""
+    kps = key_points(ref, items, limit=len(items))
+    return (kps, MAX_KEY_POINTS) if len(kps) > MAX_KEY_POINTS else (key_points(ref, items), 0)
+
+
 def _bullet_items(p: Passage, df: Counter) -> list[list[QuizItem]]:
     subject = subject_of(p.section, p.file)
     head = _clean(p.title or p.text)
@@ -209,13 +217,15 @@ def _bullet_items(p: Passage, df: Counter) -> list[list[QuizItem]]:
         pass  # the long head was asked above; the sub-lists already ask everything under it
     elif _QUESTION_HEAD.match(h):
         q = h if h.endswith("?") else h + "?"
-        groups.append([_item(p, "define", "head", q, ref, key_points(ref, items), _unwrap(h))])
+        kps, need = _points(ref, items)
+        groups.append([_item(p, "define", "head", q, ref, kps, _unwrap(h), need=need)])
     elif _is_short_list(items):
         q = Q_LIST.format(head=h, where=_where(h, subject))
         groups.append([_item(p, "list", "head", q, ref, items, h)])
     else:
         q = Q_ABOUT.format(head=h, where=_where(h, subject))
-        groups.append([_item(p, "about", "head", q, ref, key_points(ref, items), h)])
+        kps, need = _points(ref, items)
+        groups.append([_item(p, "about", "head", q, ref, kps, h, need=need)])
     return groups
 
 

@@ -130,7 +130,9 @@ class Tutor:
     def grader(self):
         from .grading import Grader
 
-        return Grader.load()
+        grader = Grader.load()
+        grader.expand_acronyms = lambda text: self.retriever.acronym_map.expand(text)  # the notes' current acronyms
+        return grader
 
     def find_reference(self, question: str) -> tuple[str, "Citation | None"]:
         """The notes' own answer to a question: the composed answer's text, cited to its best passage."""
@@ -144,7 +146,7 @@ class Tutor:
     def grade(self, question: str, answer: str, reference: str | None = None, key_points: list[str] | None = None):
         """Grade a learner's free text; without a reference, the notes supply one."""
         question = clean_question(question)
-        citation, siblings = None, None
+        citation, siblings, need = None, None, 0
         if not (reference or "").strip():
             from .grading_context import bank_item_asking
 
@@ -152,7 +154,8 @@ class Tutor:
             if item is not None:  # the quiz's own question: its own reference, key points and rows around it
                 return self.grader.grade(question, item.reference, answer or "",
                                          key_points=item.key_points if key_points is None else key_points,
-                                         siblings=list(item.siblings) or None, citation=item.citation)
+                                         siblings=list(item.siblings) or None, citation=item.citation,
+                                         need=item.need if key_points is None else 0)
             reference, citation = self.find_reference(question)
             if not reference:
                 raise QuestionError("Your notes don't cover this question, so there is no reference to grade against; paste one.")
@@ -171,9 +174,9 @@ class Tutor:
             from .grading_context import context_for
 
             ctx = context_for(question, reference, self.bank_index, list(self.retriever.passages.values()))
-            key_points, siblings, citation = ctx.key_points, ctx.siblings or None, ctx.citation
+            key_points, siblings, citation, need = ctx.key_points, ctx.siblings or None, ctx.citation, ctx.need
         return self.grader.grade(question, reference, answer or "", key_points=key_points, siblings=siblings,
-                                 citation=citation)
+                                 citation=citation, need=need)
 
     # ------------------------------------------------------------ quiz and progress
     @property

@@ -47,6 +47,8 @@ HINT_ELIMINATE = "It is not {names}. Which of the others is it?"
 HINT_ELIMINATE_MCQ = "It is not {letters}."
 HINT_CONTRAST = 'How does it differ from {name}, where your notes say "{clue}"?'
 HINT_POINTS = 'Your notes make {n} point{s} here; the first one has {k} words and starts with "{start}". How does it go on?'
+HINT_POINTS_SOME = ('Your notes list {n} points here, and any {need} of them answer it; one has {k} words and starts with '
+                    '"{start}". How does it go on?')
 HINT_LIST = "Your notes list {n} items; their first letters are {initials}. Can you name them?"
 HINT_NUMBER = "Is it more or less than {pivot}?"
 HINT_FILL = "The missing word{s}: {desc}. Which would fit?"
@@ -166,6 +168,8 @@ def hint_guide(item: QuizItem, ruled_out: frozenset[str] = frozenset()) -> str:
             break
         start.append(w)
     start_text = " ".join(start[:4]) or first[0][0] + "…"
+    if item.need:
+        return HINT_POINTS_SOME.format(n=len(kps), need=item.need, k=len(first), start=start_text)
     return HINT_POINTS.format(n=len(kps), s="s" if len(kps) > 1 else "", k=len(first), start=start_text)
 
 
@@ -190,7 +194,7 @@ def hint_cloze(item: QuizItem, ruled_out: frozenset[str] = frozenset()) -> str:
 
 # The hints' own wording is never blanked ("what sets Group apart" stays readable when "set" is a key term).
 _TEMPLATE_TERMS = frozenset(t for text in [HINT_TOPIC, *CONCEPTS.values(), CONCEPT_DEFAULT, CONCEPT_QUESTION, HINT_OTHER_FIELD,
-                                           HINT_ELIMINATE, HINT_CONTRAST, HINT_POINTS, HINT_LIST, HINT_NUMBER, HINT_FILL,
+                                           HINT_ELIMINATE, HINT_CONTRAST, HINT_POINTS, HINT_POINTS_SOME, HINT_LIST, HINT_NUMBER, HINT_FILL,
                                            HINT_ACRONYM, HINT_CLOZE, HINT_REREAD]
                             for t in terms(re.sub(r"\{\w+\}", " ", text)))
 
@@ -270,7 +274,7 @@ class QuizSession:
             self._ruled_out |= {L for L in letters if L not in (item.answer_letters or [])}
         else:
             grade = self.grader.grade(item.question, item.reference, text, key_points=item.key_points,
-                                      siblings=item.siblings or None, citation=item.citation)
+                                      siblings=item.siblings or None, citation=item.citation, need=item.need)
             grade = self._with_points_got_before(grade)
         self._last_grade = grade
         if grade.verdict == "correct":
@@ -339,9 +343,9 @@ class QuizSession:
         if not kps or grade.contradictions or grade.verdict == "correct" or not got:
             return grade
         missing = [k for k in kps if k not in got]
-        verdict = "partial" if missing else "correct"
-        return replace(grade, verdict=verdict, matched=got, missing=missing,
-                       score=max(grade.score, len(got) / len(kps)))
+        enough = len(got) >= (self.current.need or len(kps))
+        return replace(grade, verdict="correct" if enough else "partial", matched=got, missing=[] if enough else missing,
+                       score=max(grade.score, len(got) / (self.current.need or len(kps))))
 
     def _next_hint(self) -> str:
         hints = hints_for(self.current, frozenset(getattr(self, "_ruled_out", ())))
@@ -385,7 +389,8 @@ class QuizSession:
         if grade.matched:
             parts.append(RIGHT.format(items="; ".join(grade.matched)))
         if grade.missing:
-            n = len(grade.missing)
+            need = self.current.need
+            n = max(1, need - len(grade.matched)) if need else len(grade.missing)
             parts.append(MISSING.format(n=n, s="s" if n > 1 else ""))
         if grade.contradictions:
             parts.append(CONTRADICTS.format(items="; ".join(_unrevealing(c, banned) for c in grade.contradictions)))

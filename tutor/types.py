@@ -174,6 +174,9 @@ class QuizItem:
     subject: str = ""  # the row key, bullet head or term the question is about
     siblings: list[str] = field(default_factory=list)  # references of sibling rows (for the grader)
     sibling_names: list[str] = field(default_factory=list)  # keys of the sibling rows (for hints)
+    # how many key points a right answer makes: 0 for all of them; fewer for a long list ("What does IAM give you?"
+    # lists 13 things: any four of them answer it)
+    need: int = 0
 
     @property
     def shown_topic(self) -> str:
