@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -57,6 +58,24 @@ def test_next_items_due_then_weak_then_new_then_strong(db_path):
     assert {it.group for it in new[:2]} == {"G1", "G2"}  # new questions alternate between topic groups
     assert store.due("al", bank) == [bank[2]]
     assert store.next_items("al", bank, 8, topics=["g1"]) == [it for it in order if it.group == "G1"]
+
+
+def test_a_second_session_brings_new_groups_not_the_questions_just_answered_right(db_path):
+    # FSRS's default learning steps brought a question answered right back in 10 minutes, and new questions always
+    # started at the top of the notes: a learner's second session re-asked the first one's
+    groups = ["IAM", "EC2", "EBS", "S3"]
+    bank = [_item(i, group=groups[i // 4]) for i in range(16)]  # in notes order: four questions per group
+    store = ProgressStore(db_path)
+    first = store.next_items("al", bank, 2)
+    assert [it.group for it in first] == ["IAM", "EC2"]
+    for it in first:
+        store.record_attempt("al", it, _grade("correct"), 0, False)
+    with sqlite3.connect(db_path) as db:
+        dues = [datetime.fromisoformat(d) for (d,) in db.execute("SELECT due FROM cards")]
+    assert all(d - datetime.now(timezone.utc) > timedelta(hours=12) for d in dues), dues  # not in 10 minutes
+    second = store.next_items("al", bank, 2)
+    assert not {it.id for it in second} & {it.id for it in first}
+    assert [it.group for it in second] == ["EBS", "S3"]  # the groups not practised yet come first
 
 
 def test_two_learners_never_see_each_others_progress(db_path):

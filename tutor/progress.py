@@ -89,7 +89,10 @@ class ProgressStore:
     def __init__(self, db_path: str | Path, scheduler: Scheduler | None = None):
         self.path = str(db_path)
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.scheduler = scheduler or Scheduler(enable_fuzzing=False)
+        # No learning steps: FSRS's default brings a question answered right back in 10 minutes, i.e. in the next
+        # session, ahead of new material. A first answer now schedules it by FSRS's stability (days); a wrong or
+        # partly right one still returns next session, as a weak question (WEAK_BELOW).
+        self.scheduler = scheduler or Scheduler(enable_fuzzing=False, learning_steps=())
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -200,7 +203,12 @@ class ProgressStore:
                       key=lambda it: (cards[it.id]["last_credit"], cards[it.id]["due"]))
         strong = sorted((it for it in rest if cards[it.id]["last_credit"] >= WEAK_BELOW),
                         key=lambda it: cards[it.id]["due"])
-        new = _round_robin([it for it in pool if it.id not in cards])
+        # new questions start in the topic groups this learner has practised least, so that session after session
+        # spans the notes instead of opening on IAM and EC2 again
+        practised: dict[str, int] = {}
+        for r in cards.values():
+            practised[r["grp"]] = practised.get(r["grp"], 0) + 1
+        new = _round_robin([it for it in pool if it.id not in cards], practised)
         return (due + weak + new + strong)[: max(0, k)]
 
     def mastery(self, learner: str) -> dict[str, float]:
@@ -241,12 +249,15 @@ def _csv_safe(v):
     return v
 
 
-def _round_robin(items: list[QuizItem]) -> list[QuizItem]:
-    """New questions interleaved across topic groups (in notes order), so a session spans the notes."""
+def _round_robin(items: list[QuizItem], practised: dict[str, int] | None = None) -> list[QuizItem]:
+    """New questions interleaved across topic groups, so a session spans the notes: the groups least practised
+    (questions answered in them) first, then in notes order."""
     groups: dict[str, list[QuizItem]] = {}
     for it in items:
         groups.setdefault(it.group or it.topic, []).append(it)
-    out, queues = [], [list(g) for g in groups.values()]
+    practised = practised or {}
+    order = sorted(groups, key=lambda g: practised.get(g, 0))  # stable: notes order among equals
+    out, queues = [], [list(groups[g]) for g in order]
     while any(queues):
         for q in queues:
             if q:
