@@ -350,3 +350,14 @@ def test_an_acronym_spelled_out_meets_key_points_but_does_not_answer_for_the_lea
     item = _find(bank, lambda it: it.kind == "free" and it.qtype == "which" and it.reference == "F1")
     assert tutor.grade(item.question, "FPGA", reference=item.reference).verdict == "incorrect"
     assert tutor.grade(item.question, "F1", reference=item.reference).verdict == "correct"
+
+
+def test_hints_after_a_partly_right_answer_are_about_what_is_still_missing(tutor, store, bank):
+    # the second hint described the point the learner had just been credited with
+    item = _find(bank, lambda it: it.kind == "free" and it.question == "What does IAM give you?")
+    s = _one(tutor, store, item)
+    part = s.answer("centralised control of the account")
+    assert part.grade.matched == [item.key_points[0]], part.grade.matched
+    guide = s.hint().hint
+    assert '"S…"' in guide and '"C…"' not in guide, guide  # "Shared Access to your AWS account", the next point
+    assert "Centralized" not in guide

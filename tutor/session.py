@@ -124,10 +124,11 @@ def _mcq_ruled_out(item: QuizItem, ruled_out: frozenset[str], step: int) -> list
     return wrong[:k] if len(wrong) - k >= 1 else []
 
 
-def hint_guide(item: QuizItem, ruled_out: frozenset[str] = frozenset()) -> str:
-    """A guiding question drawn from the source: a sibling to contrast, another cell, counts, initials."""
+def hint_guide(item: QuizItem, ruled_out: frozenset[str] = frozenset(), got: frozenset[str] = frozenset()) -> str:
+    """A guiding question drawn from the source: a sibling to contrast, another cell, counts, initials. `got`: key
+    points the learner has made already; the hint is about one still missing."""
     p = item.citation.passage
-    kps = item.key_points or [item.reference]
+    kps = [k for k in item.key_points if k not in got] or item.key_points or [item.reference]
     if item.kind == "mcq" and item.options and item.answer_letters:
         out = _mcq_ruled_out(item, ruled_out, 2)
         # with the options on screen, anything else about the answer's own words picks it out
@@ -199,11 +200,13 @@ _TEMPLATE_TERMS = frozenset(t for text in [HINT_TOPIC, *CONCEPTS.values(), CONCE
                             for t in terms(re.sub(r"\{\w+\}", " ", text)))
 
 
-def hints_for(item: QuizItem, ruled_out: frozenset[str] = frozenset()) -> list[str]:
+def hints_for(item: QuizItem, ruled_out: frozenset[str] = frozenset(), got: frozenset[str] = frozenset()) -> list[str]:
     """The three hints in order, each scrubbed of the answer's key terms (not of the hints' own wording).
-    `ruled_out`: options the learner already chose wrongly (a hint does not rule them out again)."""
-    banned = answer_terms(item) - _TEMPLATE_TERMS
-    return [scrub(h, banned) for h in (hint_topic(item), hint_guide(item, ruled_out), hint_cloze(item, ruled_out))]
+    `ruled_out`: options the learner already chose wrongly (a hint does not rule them out again); `got`: key points
+    the learner has made: the hints are about the others, and what was said is no longer blanked."""
+    said = terms(" ".join(got)) - terms(" ".join(k for k in item.key_points if k not in got))
+    banned = answer_terms(item) - _TEMPLATE_TERMS - said
+    return [scrub(h, banned) for h in (hint_topic(item), hint_guide(item, ruled_out, got), hint_cloze(item, ruled_out))]
 
 
 # ---- The session -----------------------------------------------------------------------------------------------
@@ -348,7 +351,7 @@ class QuizSession:
                        score=max(grade.score, len(got) / (self.current.need or len(kps))))
 
     def _next_hint(self) -> str:
-        hints = hints_for(self.current, frozenset(getattr(self, "_ruled_out", ())))
+        hints = hints_for(self.current, frozenset(getattr(self, "_ruled_out", ())), frozenset(getattr(self, "_got", ())))
         self.hints_used += 1
         return hints[min(self.hints_used, len(hints)) - 1]
 
