@@ -42,6 +42,7 @@ def test_progress_survives_a_restart(db_path):
     assert rows[0]["verdict"] == "revealed" and rows[1]["verdict"] == "correct"
     assert again.mastery("ALICE ")["Topic A"] > 0
     assert again.next_items("alice", bank, 5)[0] == bank[1]  # the weak one comes back before new ones
+    assert again.answered("alice", bank) == {"Topic A": (2, 5)}  # what the mastery rests on
 
 
 def test_next_items_due_then_weak_then_new_then_strong(db_path):

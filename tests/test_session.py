@@ -211,6 +211,8 @@ def test_scripted_ten_question_session_through_tutor_quiz(tutor, bank):
     assert text.count("[") >= 10 and "[10/10]" in text
     assert text.index("Hint 1/3") < text.index("Hint 2/3") < text.index("Hint 3/3")
     assert "Correct." in text and "From your notes" in text and "Session over:" in text
+    # right at the first try and right after a hint are told apart (the third question took a hint and a retry)
+    assert "3 right at the first try, 1 right after a hint or another try" in text, text[text.index("Session over"):]
     after_why = text[text.index("From your notes"):]
     assert after_why.index(AFTER) < after_why.index("[3/10]")  # asked again after the source, not moved on
     rows = tutor.progress.attempts("scripted learner")
@@ -219,6 +221,8 @@ def test_scripted_ten_question_session_through_tutor_quiz(tutor, bank):
     assert {"correct", "revealed", "skipped"} <= verdicts
     assert any(r["hints_used"] >= 2 for r in rows)
     assert tutor.progress.mastery("Scripted Learner")
+    # each topic's mastery says how many of its questions it rests on
+    assert re.search(r"Mastery by topic:\n\s+\d+%  .+ \(\d+ of \d+ questions answered\)", text), text[-600:]
 
 
 def test_two_sessions_keep_their_own_state(tutor, bank, store):

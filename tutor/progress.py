@@ -220,6 +220,17 @@ class ProgressStore:
             sums.setdefault(r["grp"], []).append(value)
         return {g: round(sum(v) / len(v), 4) for g, v in sorted(sums.items())}
 
+    def answered(self, learner: str, bank: list[QuizItem]) -> dict[str, tuple[int, int]]:
+        """Per topic group: (questions answered, questions in the bank). A mastery of 100% on one question of twelve
+        says less than on twelve: shown next to it."""
+        cards = self._cards(learner)
+        out: dict[str, list[int]] = {}
+        for it in bank:
+            n = out.setdefault(it.group or it.topic, [0, 0])
+            n[0] += it.id in cards
+            n[1] += 1
+        return {g: (a, t) for g, (a, t) in out.items()}
+
     def attempts(self, learner: str, limit: int = 50) -> list[dict]:
         lid = self._learner_id(learner)
         if lid is None:

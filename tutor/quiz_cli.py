@@ -14,9 +14,10 @@ QUESTION = "\n[{i}/{n}] {topic}\n{question}"
 OPTION = "  {letter}) {text}"
 PROMPT = "> "
 AFTER = "(Enter: next question · why: the source · quit: stop) "
-SUMMARY = "\nSession over: {right} right, {partial} partly right, {wrong} wrong or revealed, {skipped} skipped."
+SUMMARY = ("\nSession over: {right} right at the first try, {helped} right after a hint or another try, {partial} partly "
+           "right, {wrong} wrong or revealed, {skipped} skipped.")
 MASTERY = "Mastery by topic:"
-MASTERY_LINE = "  {value:>4.0%}  {topic}"
+MASTERY_LINE = "  {value:>4.0%}  {topic} ({answered} of {total} questions answered)"
 NO_ITEMS = "Your notes gave no questions for {what}."
 EXPORTED = "Wrote {n} grade case(s) to {path}."
 COUNT_LINE = "  {n:>4}  {key}"
@@ -90,5 +91,7 @@ def _summary(tutor, session, learner: str, stdout) -> None:
     mastery = tutor.progress.mastery(learner)
     if mastery:
         print(MASTERY, file=stdout)
+        answered = tutor.progress.answered(learner, tutor.bank)
         for topic, value in mastery.items():
-            print(MASTERY_LINE.format(value=value, topic=topic), file=stdout)
+            a, t = answered.get(topic, (0, 0))
+            print(MASTERY_LINE.format(value=value, topic=topic, answered=a, total=t), file=stdout)

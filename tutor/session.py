@@ -226,7 +226,7 @@ class QuizSession:
         self._open = False
         self._last_grade: Grade | None = None
         self._got: set[str] = set()
-        self.results: list[tuple[QuizItem, str]] = []  # (item, verdict | "revealed" | "skipped")
+        self.results: list[tuple[QuizItem, str]] = []  # (item, verdict | "helped" | "revealed" | "skipped")
 
     # -- flow
     def next_question(self) -> QuizItem | None:
@@ -244,6 +244,7 @@ class QuizSession:
             return None
         self.current, self.hints_used, self._open, self._last_grade = pick, 0, True, None
         self._got: set[str] = set()  # key points an attempt at this question made
+        self._tries = 0  # answers given to it
         self._ruled_out: set[str] = set()
         self.asked.append(pick)
         return pick
@@ -269,6 +270,7 @@ class QuizSession:
             return Turn(self.current, message=NO_QUESTION)
         item = self.current
         text = (text or "")[:MAX_ANSWER_CHARS]
+        self._tries = getattr(self, "_tries", 0) + 1
         if self.mode == "mcq" and item.options:
             letters = _letters(text, item.options)
             if not letters:
@@ -326,9 +328,10 @@ class QuizSession:
         return Turn(self.current, grade, None, False, SKIPPED, None, True)
 
     def tally(self) -> dict[str, int]:
-        """The session's outcomes so far: right, partly right, wrong or revealed, skipped."""
+        """The session's outcomes so far: right at the first try, right after a hint or another try, partly right,
+        wrong or revealed, skipped."""
         outcomes = [o for _, o in self.results]
-        return {"right": outcomes.count("correct"), "partial": outcomes.count("partial"),
+        return {"right": outcomes.count("correct"), "helped": outcomes.count("helped"), "partial": outcomes.count("partial"),
                 "wrong": outcomes.count("incorrect") + outcomes.count("revealed"), "skipped": outcomes.count("skipped")}
 
     @property
@@ -356,6 +359,8 @@ class QuizSession:
         return hints[min(self.hints_used, len(hints)) - 1]
 
     def _close(self, outcome: str) -> None:
+        if outcome == "correct" and (self.hints_used or getattr(self, "_tries", 1) > 1):
+            outcome = "helped"  # right in the end, not at the first try: the tally tells them apart
         self._open = False
         self.results.append((self.current, outcome))
         if len(self.asked) >= self.size:

@@ -205,7 +205,10 @@ class ProgressHandlers:
         name = _learner(name)
         store = tutor.progress
         mastery = store.mastery(name)
-        frame = pd.DataFrame({"topic": pd.Series(list(mastery), dtype=str),
+        answered = store.answered(name, tutor.bank)
+        # "EC2 › EC2 Option (1/12)": how much of the topic the figure rests on
+        labels = [f"{g} ({answered.get(g, (0, 0))[0]}/{answered.get(g, (0, 0))[1]})" for g in mastery]
+        frame = pd.DataFrame({"topic": pd.Series(labels, dtype=str),
                               "mastery": pd.Series(list(mastery.values()), dtype=float)})
         due_rows = [[i.question, i.topic] for i in store.due(name, tutor.bank)]
         recent = store.attempts(name, 20)
