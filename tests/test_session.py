@@ -365,3 +365,13 @@ def test_hints_after_a_partly_right_answer_are_about_what_is_still_missing(tutor
     guide = s.hint().hint
     assert '"S…"' in guide and '"C…"' not in guide, guide  # "Shared Access to your AWS account", the next point
     assert "Centralized" not in guide
+
+
+def test_a_wrong_number_is_told_as_the_learners_number_not_a_blank(tutor, store, bank):
+    # "This contradicts your notes: ___." said nothing: the number the learner gave is theirs to be told
+    item = _find(bank, lambda it: it.kind == "free" and it.question.endswith("what is Number of requests?"))
+    assert item.key_points == ["First 1 million requests are free", "$0.2 per 1 million requests thereafter"]
+    s = _one(tutor, store, item)
+    t = s.answer("first 1 million requests free, then $2 per million")
+    assert "2 is not the number your notes give" in t.message and "___." not in t.message, t.message
+    assert "Right: First 1 million requests are free" in t.message, t.message

@@ -96,10 +96,12 @@ ANTONYM_STEMS = {stem(a): stem(b) for a, b in {**ANTONYMS, **_MORE_OPPOSITES, **
 
 
 def plain_numbers(text: str) -> str:
-    """"20,000" and "20k" written as the one word "20000", "20 cents" as "$0.2", the way a learner may type it."""
+    """"20,000" and "20k" written as the one word "20000", "20 cents" as "$0.2", "1M" and "1 million" as "1000000",
+    the way a learner may type it."""
     text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
     # "20 cents" is the notes' "$0.2"
     text = re.sub(r"(?<![\w.])(\d{1,2})\s?(?:cents?\b|¢)", lambda m: f"${int(m.group(1)) / 100:g}", text, flags=re.I)
+    text = re.sub(r"(?<![\w.])(\d+)(?:M|\s?[mM]illion)\b", lambda m: m.group(1) + "000000", text)
     return re.sub(r"(?<![\w.])(\d+)\s?[kK]\b", lambda m: m.group(1) + "000", text)
 
 

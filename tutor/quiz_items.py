@@ -142,7 +142,7 @@ def _first_clause_raw(text: str, max_words: int) -> str:
 
 def key_points(text: str, parts: tuple[str, ...] | list[str] = (), limit: int = MAX_KEY_POINTS) -> list[str]:
     """Short phrases a right answer must cover: list items when there are, else clauses of the text."""
-    chunks = [p for p in parts if p] or re.split(r";\s*|(?<=[a-z0-9)])\.\s+(?=[A-Z])", text)
+    chunks = [p for p in parts if p] or re.split(r";\s*|(?<=[a-z0-9)])\.\s+(?=[A-Z$])", text)
     out = []
     for c in chunks:
         c = _first_clause(c)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, replace
 
 from .quiz import _row_fields, _short, answer_terms, cloze, scrub, terms
-from .quiz_items import on_topics
+from .quiz_items import BLANK, on_topics
 from .text import content_terms
 from .types import Citation, Grade, QuizItem
 
@@ -423,17 +423,22 @@ _READS_LIKE = re.compile(r'it reads like "([^"]*)" \(another entry\)')
 _STATED = re.compile(r'\s*\("[^"]*"\)')
 
 
+GENERIC_CONTRADICTION = "part of your answer is not what your notes say"
+
+
 def _unrevealing(contradiction: str, banned: set[str]) -> str:
     """A contradiction told before the reveal. What the notes say instead is the answer, so it goes; so does the
     point a negation turned round; a look-alike entry quoted mostly blank ("it reads like "___, ___ ___, frequently
     ___…"") says nothing, so it is just "another entry"."""
     text = _STATED.sub("", _WHERE_NOTES_SAY.sub("", contradiction))
     text = re.sub(r';\s*the notes say\s*"[^"]*"\s*only|:\s*the notes read\s*"[^"]*"', "", text)
+    if re.fullmatch(r"[\d.,%$ ]+", text.strip()):  # a number the learner said ("$2" for $0.2): theirs, not the answer
+        return f"{text.strip()} is not the number your notes give"
     text = scrub(text, banned)
     if re.fullmatch(r'"[^"]*"', text):  # a sibling's name said
         return f"{text} is another entry of your notes, not this one"
-    if re.fullmatch(r"[\d.,%$ ]+", text):  # a number said
-        return f"{text} is not the number your notes give"
+    if not re.search(r"[A-Za-z0-9]", text.replace(BLANK, "")):  # all of it would give the answer away
+        return GENERIC_CONTRADICTION
 
     def like(m: re.Match) -> str:
         toks = m.group(1).split()
