@@ -375,3 +375,16 @@ def test_a_wrong_number_is_told_as_the_learners_number_not_a_blank(tutor, store,
     t = s.answer("first 1 million requests free, then $2 per million")
     assert "2 is not the number your notes give" in t.message and "___." not in t.message, t.message
     assert "Right: First 1 million requests are free" in t.message, t.message
+
+
+def test_a_multiple_choice_quiz_says_when_a_question_has_no_choices(tutor, bank, monkeypatch):
+    # a --mcq session on Lambda reached fill-ins with no options and said nothing about it
+    from tutor import quiz_cli
+
+    fill = next(it for it in bank if it.kind == "free" and it.qtype == "fill")
+    monkeypatch.setattr(tutor, "start_quiz", lambda learner, topics=None, mode="free", size=10: QuizSession(
+        [fill], tutor.grader, tutor.progress, learner, mode=mode, size=size))  # a quiz of that one question
+    out = io.StringIO()
+    args = Namespace(learner="Chooser", topic=[], mcq=True, count=1, export=None)
+    assert quiz_cli.run_quiz(tutor, args, stdin=io.StringIO("quit\n"), stdout=out) == 0
+    assert S.NO_CHOICES in out.getvalue(), out.getvalue()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 
 from .quiz import counts, export_bank
+from .session import NO_CHOICES
 
 INTRO = "Quiz for {learner}: {n} question(s){topics}. Commands: hint, idk, why, skip, quit."
 QUESTION = "\n[{i}/{n}] {topic}\n{question}"
@@ -64,6 +65,8 @@ def run_quiz(tutor, args, stdin=None, stdout=None) -> int:
         print(QUESTION.format(i=len(session.asked), n=size, topic=item.shown_topic, question=item.question), file=stdout)
         for letter, text in (item.options or {}).items() if session.mode == "mcq" else ():
             print(OPTION.format(letter=letter, text=text), file=stdout)
+        if session.without_choices(item):
+            print(NO_CHOICES, file=stdout)
         while True:
             line = _read(stdin, stdout, PROMPT)
             if line is None or line.strip().lower() in QUIT_WORDS:

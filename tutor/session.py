@@ -17,6 +17,8 @@ from .types import Citation, Grade, QuizItem
 
 # ---- What the tutor says -----------------------------------------------------------------------------------
 CORRECT = "Correct."
+# a multiple-choice session reaches a question with no choices (a fill-in, a list): said, not left to puzzle over
+NO_CHOICES = "(No choices for this one: answer in your own words.)"
 PARTIAL = "Partly right."
 INCORRECT = "Not quite."
 EMPTY_ANSWER = "You didn't write an answer."
@@ -333,6 +335,10 @@ class QuizSession:
         outcomes = [o for _, o in self.results]
         return {"right": outcomes.count("correct"), "helped": outcomes.count("helped"), "partial": outcomes.count("partial"),
                 "wrong": outcomes.count("incorrect") + outcomes.count("revealed"), "skipped": outcomes.count("skipped")}
+
+    def without_choices(self, item: QuizItem | None) -> bool:
+        """A multiple-choice session asking a question that has no options."""
+        return self.mode == "mcq" and item is not None and not item.options
 
     @property
     def is_open(self) -> bool:

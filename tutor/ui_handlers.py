@@ -15,7 +15,7 @@ import gradio as gr
 
 from . import phrases
 from .errors import TutorError
-from .session import NO_QUESTION
+from .session import NO_CHOICES, NO_QUESTION
 from .ui_render import (answer_html, attempt_rows, esc, grade_html, paragraphs, question_html, section_html,
                         stream_chunks, turn_html)
 
@@ -131,7 +131,7 @@ class QuizHandlers:
             return s, done, gr.update(visible=False, choices=[], value=None), gr.update(visible=False, value=""), ""
         mcq = item.kind == "mcq" and bool(item.options)
         options = [(f"{k}. {v}", k) for k, v in (item.options or {}).items()]
-        return (s, question_html(item, len(s.asked), s.size, s.hints_used),
+        return (s, question_html(item, len(s.asked), s.size, s.hints_used, NO_CHOICES if s.without_choices(item) else ""),
                 gr.update(visible=mcq, choices=options, value=None), gr.update(visible=not mcq, value=""),
                 f"<p>{esc(note)}</p>" if note else "")
 
@@ -165,7 +165,8 @@ class QuizHandlers:
             reply = s.answer((picked or "") if mcq else (text or ""))
         else:
             reply = getattr(s, action)()
-        heading = question_html(s.current, len(s.asked), s.size, s.hints_used) if s.current else gr.update()
+        heading = question_html(s.current, len(s.asked), s.size, s.hints_used,
+                                NO_CHOICES if s.without_choices(s.current) else "") if s.current else gr.update()
         return s, turn_html(reply), heading
 
     @edge

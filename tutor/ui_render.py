@@ -150,10 +150,11 @@ def turn_html(turn) -> str:
     return f'<div class="tutor-turn {state}">{out}</div>'
 
 
-def question_html(item, number: int, total: int, hints_used: int = 0) -> str:
+def question_html(item, number: int, total: int, hints_used: int = 0, note: str = "") -> str:
+    """`note`: a line under the question ("No choices for this one …")."""
     head = f"Question {number} of {total} · {item.shown_topic}" + (f" · hints used: {hints_used}" if hints_used else "")
     return (f'<div class="tutor-question"><p class="span">{esc(head)}</p>'
-            f"<p><b>{esc(item.question)}</b></p></div>")
+            f"<p><b>{esc(item.question)}</b></p>" + (f"<p><i>{esc(note)}</i></p>" if note else "") + "</div>")
 
 
 # ---------------------------------------------------------------- progress table
