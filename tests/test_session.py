@@ -44,7 +44,9 @@ def test_no_hint_contains_the_answers_key_terms_over_the_whole_bank(bank):
         for h in hints:
             assert not (terms(h) & banned), (item.question, item.reference, h)
         assert "___" not in hints[0].split('"')[-1], hints[0]  # the hint's own sentence is never blanked
-        assert hints[0].startswith(S.HINT_TOPIC.split("{")[0])
+        # where in the notes, unless every heading above it names the answer (blanked, it would say nothing)
+        assert hints[0].startswith((S.HINT_TOPIC.split("{")[0], S.HINT_CONCEPT.split("{")[0])), hints[0]
+        assert not re.search(r'under "[^"]*___', hints[0]), hints[0]
         assert not re.search(r"\babout what (what|which|how|does|do|can)\b", hints[0], re.I), hints[0]  # reads as English
         if item.kind == "mcq":  # with the options on screen a cloze would pick the answer out by its shape
             assert hints[2].startswith(("It is not", S.HINT_REREAD.split("{")[0])), hints[2]
@@ -388,3 +390,12 @@ def test_a_multiple_choice_quiz_says_when_a_question_has_no_choices(tutor, bank,
     args = Namespace(learner="Chooser", topic=[], mcq=True, count=1, export=None)
     assert quiz_cli.run_quiz(tutor, args, stdin=io.StringIO("quit\n"), stdout=out) == 0
     assert S.NO_CHOICES in out.getvalue(), out.getvalue()
+
+
+def test_asking_for_a_hint_when_none_is_left_says_so_before_the_answer(tutor, store, bank):
+    item = _find(bank, lambda it: it.kind == "free" and it.qtype == "term")
+    s = _one(tutor, store, item)
+    for _ in range(3):
+        assert s.hint().hint
+    t = s.hint()
+    assert t.finished_item and t.revealed and t.message.startswith(S.NO_HINTS_LEFT), t.message

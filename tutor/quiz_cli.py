@@ -10,7 +10,8 @@ import sys
 from .quiz import counts, export_bank
 from .session import NO_CHOICES
 
-INTRO = "Quiz for {learner}: {n} question(s){topics}. Commands: hint, idk, why, skip, quit."
+INTRO = ("Quiz for {learner}: {n} question(s){topics}. Commands: hint, idk (show the answer), why (the source; "
+         "before you have it right, that shows the answer too), skip, quit.")
 QUESTION = "\n[{i}/{n}] {topic}\n{question}"
 OPTION = "  {letter}) {text}"
 PROMPT = "> "

@@ -29,6 +29,8 @@ CONTRADICTS = "This contradicts your notes: {items}."
 CHOSE = 'you chose {letter} ("{option}")'
 HINT_LINE = "Hint {n}/{total}: {text}"
 HINT_TOPIC = 'This is in your notes under "{topic}". Think about {concept}.'
+HINT_CONCEPT = "Think about {concept}."
+NO_HINTS_LEFT = "No hints left, so here is the answer."
 CONCEPTS = {
     "term": "what sets {subject} apart from the other entries there",
     "field": "what that table says about {subject}",
@@ -97,7 +99,9 @@ def hint_topic(item: QuizItem) -> str:
     subject = item.subject.rstrip("?:. ")
     template = CONCEPT_QUESTION if _QUESTION_SUBJECT.match(subject) else CONCEPTS.get(item.qtype, CONCEPT_DEFAULT)
     concept = template.format(subject=subject)
-    levels = _levels_not_naming(item) or _topic_levels(item)[-1:]
+    levels = _levels_not_naming(item)
+    if not levels:  # every heading above it names the answer: blanked ("___ ___ Management (IAM)") it says nothing
+        return HINT_CONCEPT.format(concept=concept)
     return HINT_TOPIC.format(topic=" › ".join(levels), concept=concept)
 
 
@@ -196,7 +200,7 @@ def hint_cloze(item: QuizItem, ruled_out: frozenset[str] = frozenset()) -> str:
 
 
 # The hints' own wording is never blanked ("what sets Group apart" stays readable when "set" is a key term).
-_TEMPLATE_TERMS = frozenset(t for text in [HINT_TOPIC, *CONCEPTS.values(), CONCEPT_DEFAULT, CONCEPT_QUESTION, HINT_OTHER_FIELD,
+_TEMPLATE_TERMS = frozenset(t for text in [HINT_TOPIC, HINT_CONCEPT, *CONCEPTS.values(), CONCEPT_DEFAULT, CONCEPT_QUESTION, HINT_OTHER_FIELD,
                                            HINT_ELIMINATE, HINT_CONTRAST, HINT_POINTS, HINT_POINTS_SOME, HINT_LIST, HINT_NUMBER, HINT_FILL,
                                            HINT_ACRONYM, HINT_CLOZE, HINT_REREAD]
                             for t in terms(re.sub(r"\{\w+\}", " ", text)))
@@ -296,8 +300,9 @@ class QuizSession:
     def hint(self) -> Turn:
         if not self._open:
             return Turn(self.current, message=NO_QUESTION)
-        if self.hints_used >= self.max_hints:
-            return self._finish(self._last_grade, revealed=True)
+        if self.hints_used >= self.max_hints:  # said, not done silently: a fourth "hint" shows the answer
+            t = self._finish(self._last_grade, revealed=True)
+            return replace(t, message=f"{NO_HINTS_LEFT}\n{t.message}")
         hint = self._next_hint()
         return Turn(self.current, None, hint, False,
                     HINT_LINE.format(n=self.hints_used, total=self.max_hints, text=hint), None, False)
