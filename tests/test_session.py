@@ -152,6 +152,8 @@ def test_mcq_takes_letters_and_hints_eliminate(tutor, store, bank):
     assert _letters("on demand", {"A": "Reserved", "B": "Spot", "C": "On Demand"}) == ["C"]
     assert _letters("spot instances", {"A": "Reserved", "B": "Spot"}) == []  # not an option: ask for the letter
     assert _letters("the policy one", {"A": "Users", "B": "Policies", "C": "Roles"}) == ["B"]  # the option, in other forms
+    vols = {"A": "Provisioned IOPS SSD (IO1)", "B": "General Purpose SSD (GP2)", "C": "Cold HDD (SC1)"}
+    assert _letters("gp2", vols) == ["B"] and _letters("ssd", vols) == []  # words of one option only
     t = s.answer(wrong.lower())
     assert t.grade.verdict == "incorrect" and t.hint and not t.finished_item
     t = s.hint()

@@ -489,4 +489,6 @@ def _letters(text: str, options: dict[str, str]) -> list[str]:
     if not same:  # "policy" for "Policies", "the spot one": the option's words, stemmed, without pointing words
         said_terms = [t for t in content_terms(text or "") if t not in _POINTING]
         same = [L for L, o in options.items() if said_terms and content_terms(o) == said_terms]
+        if not same and said_terms:  # "gp2" for "General Purpose SSD (GP2)": words of one option only, none other's
+            same = [L for L, o in options.items() if set(said_terms) <= set(content_terms(o))]
     return same if len(same) == 1 else []
