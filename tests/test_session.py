@@ -329,9 +329,9 @@ def test_moving_on_after_a_wrong_answer_records_it_as_answered(tutor, store, ban
     s = QuizSession(free, tutor.grader, store, "mover", size=2)
     s.next_question()
     assert s.answer("bananas grow on trees in warm places").grade.verdict == "incorrect"
-    s.skip()
+    assert s.skip().message == S.MOVED_ON  # it says what happens: no "it will come back later" for a plain skip
     s.next_question()
-    s.skip()  # nothing answered: a skip
+    assert s.skip().message == S.SKIPPED  # nothing answered: a skip
     assert sorted(r["verdict"] for r in store.attempts("mover")) == ["incorrect", "skipped"]
 
 

@@ -63,7 +63,8 @@ HINT_REREAD = 'Read again what your notes say under "{topic}": which of the opti
 REVEAL = "The answer from your notes: {reference}"
 SOURCE = "Source: {file}:{start}-{end} ({section})"
 WHY = "From your notes, {file} lines {start}-{end} ({section}):\n{text}"
-SKIPPED = "Skipped. It will come back later."
+SKIPPED = "Skipped: it stays among the questions you have not answered."
+MOVED_ON = "Moved on: your answer counts as given, and the question comes back in a later session."
 NO_QUESTION = "There is no open question: ask for the next one."
 NOT_A_LETTER = "Type the letter of your choice ({letters})."
 NOT_ENGLISH = "Your answer does not look like English, so it could not be matched against the notes."
@@ -332,7 +333,7 @@ class QuizSession:
         grade = self._last_grade
         self.store.record_attempt(self.learner, self.current, grade, self.hints_used, False)
         self._close(grade.verdict if grade else "skipped")
-        return Turn(self.current, grade, None, False, SKIPPED, None, True)
+        return Turn(self.current, grade, None, False, MOVED_ON if grade else SKIPPED, None, True)
 
     def tally(self) -> dict[str, int]:
         """The session's outcomes so far: right at the first try, right after a hint or another try, partly right,
