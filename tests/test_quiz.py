@@ -304,3 +304,12 @@ def test_a_grade_without_reference_on_odd_questions_is_clear(tutor):
     with pytest.raises(TutorError) as e:
         tutor.grade("   ", "anything")
     assert "empty" in str(e.value).lower()
+
+
+def test_a_which_question_keeps_the_word_that_tells_its_row_apart(bank):
+    # "which entry is described as 'AWS Lambda runs your code in response to ___'?" fitted the Compute service row
+    # ("Run your code in response to HTTP requests …") as well: the blank had taken "events"
+    which = [it.question for it in bank if it.qtype == "which" and "___" in it.question]
+    assert not any("in response to ___" in q for q in which), which
+    # a blank that leaves words no other row has is still asked ("… HTTP and HTTPS traffic")
+    assert any("Best suited for ___ HTTP and HTTPS traffic" in q for q in which), which

@@ -164,6 +164,11 @@ def _table_items(rows: list[Passage]) -> list[list[QuizItem]]:
             sib_clues = {_clean(v).lower().rstrip(".") for v in sib_vals}
             if not terms(clue) or (BLANK in clue and len(terms(clue)) < 2) or clue.lower() in sib_clues:
                 continue  # two rows share this cell ("Memory Optimized"): it cannot tell them apart
+            left = terms(clue) - terms(" ".join(p.section))
+            if BLANK in clue and any(left <= terms(v) for v in sib_vals):
+                # the blank took the one word that told it apart: "AWS Lambda runs your code in response to ___" fits
+                # the Compute service row's "Run your code in response to HTTP requests …" as well
+                continue
             q = Q_WHICH.format(context=context, kind=_kind_noun(p), relation=_relation(label), clue=clue)
             groups.append([_item(p, "which", label, q, short, [short], key, names, names)])
             opts, letters = _options(p.id + label, short, names)
