@@ -228,6 +228,7 @@ class QuizSession:
         self.pool = [it for it in pool if it.kind == self.mode] or [it for it in pool if it.kind == "free"]
         self.current: QuizItem | None = None
         self.hints_used = 0
+        self._tries = 0  # answers given to the current question
         self.asked: list[QuizItem] = []
         self.done = not self.pool
         self._open = False
@@ -277,7 +278,7 @@ class QuizSession:
             return Turn(self.current, message=NO_QUESTION)
         item = self.current
         text = (text or "")[:MAX_ANSWER_CHARS]
-        self._tries = getattr(self, "_tries", 0) + 1
+        self._tries += 1
         if self.mode == "mcq" and item.options:
             letters = _letters(text, item.options)
             if not letters:
@@ -371,7 +372,7 @@ class QuizSession:
         return hints[min(self.hints_used, len(hints)) - 1]
 
     def _close(self, outcome: str) -> None:
-        if outcome == "correct" and (self.hints_used or getattr(self, "_tries", 1) > 1):
+        if outcome == "correct" and (self.hints_used or self._tries > 1):
             outcome = "helped"  # right in the end, not at the first try: the tally tells them apart
         self._open = False
         self.results.append((self.current, outcome))

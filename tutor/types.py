@@ -5,6 +5,8 @@ import hashlib
 from dataclasses import dataclass, field, asdict
 from typing import Literal
 
+from .text import content_terms
+
 PassageKind = Literal["paragraph", "bullet", "table_row", "heading"]
 Verdict = Literal["correct", "partial", "incorrect"]
 
@@ -182,8 +184,6 @@ class QuizItem:
     def shown_topic(self) -> str:
         """The topic shown above the open question: without its last part when that part is the answer ("… › Critical
         Terms" for "which term is described as 'A collection of users …'?", not "… › Group")."""
-        from .text import content_terms
-
         parts = self.topic.split(" › ")
         untold = set(content_terms(self.reference)) - set(content_terms(self.question))  # what the learner must say
         # a short answer is a name: the path's last part naming it gives it away (a long one merely shares a word)
