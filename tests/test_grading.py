@@ -636,3 +636,21 @@ def test_a_bare_number_answering_a_quantity_question_without_a_reference(tutor):
     # the notes' number with a word of its own, another number, or a hedge is not it
     for wrong in ("6", "5 days", "5 or 6"):
         assert tutor.grade("How many read replicas can a DB have?", wrong).verdict != "correct", wrong
+
+
+def test_a_blank_filled_with_other_words_is_not_correct(grader):
+    # "buy, programs" sounds like "rent, applications" and fills neither blank; synonyms of the words still count
+    q = 'In your notes on EC2, which words fill the blanks in "Allowing users to ___ virtual computers on which to run their own computer ___ in the cloud"?'
+    wrong = grader.grade(q, "rent, applications", "buy, programs", key_points=["rent", "applications"])
+    assert wrong.verdict == "incorrect" and wrong.score < 0.5, wrong
+    half = grader.grade(q, "rent, applications", "rent, programs", key_points=["rent", "applications"])
+    assert half.verdict == "partial" and "rent" in half.matched, half
+    assert grader.grade(q, "rent, applications", "Rent; apps", key_points=["rent", "applications"]).verdict == "correct"
+
+
+def test_an_acronym_meets_the_name_the_notes_spell_out_before_it(grader):
+    ref = "Supports Payment Card Industry Data Security Standard (PCI DSS) compliance; Integrates with many different AWS services"
+    kps = ["Supports Payment Card Industry Data Security Standard (PCI DSS) compliance", "Integrates with many different AWS services"]
+    g = grader.grade(IAM_Q, ref, "PCI DSS compliance", key_points=kps)
+    assert kps[0] in g.matched and kps[1] not in g.matched, g
+    assert kps[0] not in grader.grade(IAM_Q, ref, "it integrates with other services", key_points=kps).matched

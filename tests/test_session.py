@@ -357,6 +357,17 @@ def test_a_long_list_is_answered_by_any_few_of_its_points_acronyms_included(tuto
     assert g.verdict == "correct", g.feedback
 
 
+def test_a_listed_things_detail_is_part_of_its_point_not_a_point_of_its_own(tutor, store, bank):
+    # "Granular Permissions" and, nested under it, "You can enable different levels of access …" were two of the 13
+    # points: naming granular permissions left the learner told the notes "also list" its own explanation
+    item = _find(bank, lambda it: it.kind == "free" and it.question == "What does IAM give you?")
+    assert "Granular Permissions" in item.key_points and "Identity Federation" in item.key_points
+    assert not any(k.startswith(("You can enable", "Active Directory", "Multiple independent")) for k in item.key_points)
+    assert "Granular Permissions (You can enable different levels of access" in item.reference
+    part = _one(tutor, store, item).answer("granular permissions")
+    assert "You can enable" not in part.message, part.message
+
+
 def test_an_acronym_spelled_out_meets_key_points_but_does_not_answer_for_the_learner(tutor, bank):
     # "FPGA" is spelled out for the key points only: it is no answer to the row the question describes by those words
     item = _find(bank, lambda it: it.kind == "free" and it.qtype == "which" and it.reference == "F1")

@@ -413,8 +413,14 @@ _NUMBER = re.compile(
 )
 
 
+# "how much they can do once they're in", "how much each user can access": how far someone's rights go, no number
+_EXTENT = re.compile(r"\bhow much (?:(?:they|you|we|i|he|she|users?|people|each \w+|every \w+) )?(?:can|could|may|are allowed to|is "
+                     r"allowed to|get to) (?:do|access|see|touch|change)\b", re.I)
+
+
 def asks_for_number(question: str) -> bool:
-    return bool(_ASKS_NUMBER.search(question.strip()))
+    q = question.strip()
+    return bool(_ASKS_NUMBER.search(q)) and not _EXTENT.search(q)
 
 
 def quantity_head(question: str) -> str | None:

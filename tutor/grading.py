@@ -241,6 +241,9 @@ class Grader:
         elif need and explicit and matched:  # some of a long list: enough of it, or part
             verdict = "correct" if len(matched) >= need else "partial"
             p = max(p, self.t_correct) if verdict == "correct" else p
+        elif explicit and not matched and "___" in q_text and not _one_part_said(q, r, a, sibs):
+            # a blank's words are its key points: "buy, programs" resembles "rent, applications" and fills neither
+            verdict, p = "incorrect", min(p, self.t_partial * 0.5)
         elif p >= self.t_correct:
             verdict = "partial" if explicit and missing and matched and not _most_said(matched, missing) else "correct"
         elif explicit and matched and not missing and p >= self.t_partial:

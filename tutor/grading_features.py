@@ -137,6 +137,20 @@ def expand_acronyms(text_words: list[str], other_words: list[str]) -> list[str]:
     return out
 
 
+def spelled_in(text_words, ref_words: list[str], before: int = 8) -> set[str]:
+    """Stems of what the reference spells out for an acronym the text shares with it: the reference's "Payment Card
+    Industry Data Security Standard (PCI DSS) compliance" is met by "PCI DSS compliance". The spelled-out run must
+    come just before the acronym, as notes write it."""
+    out: set[str] = set()
+    ref_words = list(ref_words)
+    for k, w in enumerate(ref_words):
+        if 2 <= len(w) <= 5 and w.isalpha() and w not in STOP and w in text_words:
+            run = _initials_run(w, ref_words[max(0, k - before):k])
+            if run:
+                out |= {stem(x) for x in run}
+    return out
+
+
 def _initials_run(acr: str, ws: list[str]) -> list[str] | None:
     n = len(acr)
     for i in range(len(ws) - n + 1):
@@ -254,7 +268,7 @@ def coverage(ref: Encoded, ans: Encoded, ref_idx: list[int]) -> np.ndarray:
     if not a_idx:
         return np.zeros(len(ref_idx), dtype=np.float32)
     sims = ref.wvecs[ref_idx] @ ans.wvecs[a_idx].T
-    expanded = {stem(w) for w in expand_acronyms(list(ans.words), list(ref.words))}
+    expanded = {stem(w) for w in expand_acronyms(list(ans.words), list(ref.words))} | spelled_in(ans.words, ref.words)
     for r, i in enumerate(ref_idx):
         rw = ref.mwords[i]
         if stem(rw) in expanded:

@@ -43,6 +43,7 @@ from .quiz_items import (
 from .quiz_tables import _row_fields
 from .text import STOPWORDS, english_zipf
 from .types import Passage, QuizItem
+from .units import nest_groups
 
 # English verbs a notes line often starts with when its subject is the heading above it.
 LEAD_VERBS = {"allows": "allow", "allow": "allow", "enables": "enable", "lets": "let", "provides": "provide",
@@ -181,7 +182,9 @@ def _fill(p: Passage, sentence: str, df: Counter, head: str = "") -> QuizItem | 
 
 def _points(ref: str, items: list[str]) -> tuple[list[str], int]:
     """The key points of what a bullet says and how many a right answer makes: each of its items, any MAX_KEY_POINTS
-    of a longer list (the first four of "What does IAM give you?" are no more its answer than MFA is)."""
+    of a longer list (the first four of "What does IAM give you?" are no more its answer than MFA is). `items`: the
+    nested ones folded into their short parent, which is the point ("Granular Permissions", not also "You can enable
+    different levels of access …" beside it)."""
     kps = key_points(ref, items, limit=len(items))
     return (kps, MAX_KEY_POINTS) if len(kps) > MAX_KEY_POINTS else (key_points(ref, items), 0)
 
@@ -203,6 +206,11 @@ def _bullet_items(p: Passage, df: Counter) -> list[list[QuizItem]]:
     if d is not None and _nwords(head) <= 12:
         groups.append([d])
     ref = "; ".join(items)
+    groups_of = nest_groups(tuple(p.items), p.item_depth) if len(p.item_depth) == len(p.items) else []
+    # a short item's nested lines are its detail: one point, read as "Granular Permissions (You can enable …)"
+    folded = any(kids for _, kids in groups_of)
+    heads = [h for h, _ in groups_of if h] if folded else items
+    nested_ref = "; ".join(f"{h} ({'; '.join(k)})" if k else h for h, k in groups_of if h) if folded else ref
     subs = _sub_lists(tuple(items))
     for sub_head, run in subs:
         q = Q_LIST.format(head=sub_head, where=WHERE.format(subject=_short(_unwrap(h))) if _nwords(h) <= 8 else "")
@@ -217,15 +225,15 @@ def _bullet_items(p: Passage, df: Counter) -> list[list[QuizItem]]:
         pass  # the long head was asked above; the sub-lists already ask everything under it
     elif _QUESTION_HEAD.match(h):
         q = h if h.endswith("?") else h + "?"
-        kps, need = _points(ref, items)
-        groups.append([_item(p, "define", "head", q, ref, kps, _unwrap(h), need=need)])
+        kps, need = _points(nested_ref, heads)
+        groups.append([_item(p, "define", "head", q, nested_ref, kps, _unwrap(h), need=need)])
     elif _is_short_list(items):
         q = Q_LIST.format(head=h, where=_where(h, subject))
         groups.append([_item(p, "list", "head", q, ref, items, h)])
     else:
         q = Q_ABOUT.format(head=h, where=_where(h, subject))
-        kps, need = _points(ref, items)
-        groups.append([_item(p, "about", "head", q, ref, kps, h, need=need)])
+        kps, need = _points(nested_ref, heads)
+        groups.append([_item(p, "about", "head", q, nested_ref, kps, h, need=need)])
     return groups
 
 

@@ -62,14 +62,14 @@ def _join_dangling(items: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _nest(items: tuple[str, ...], depth: tuple[int, ...]) -> list[str]:
+def nest_groups(items: tuple[str, ...], depth: tuple[int, ...]) -> list[tuple[str, list[str]]]:
     """A short item with what is nested under it: "Identity Federation" over "Active Directory, Facebook, Linkedin" is
     one item, "Identity Federation (Active Directory, Facebook, Linkedin and etc)", not a bare name and an orphan list.
     A longer item says something on its own and keeps its children apart (so does one that stops on a colon or a
-    preposition: _join_dangling completes it)."""
+    preposition: _join_dangling completes it). Returns (item, the children folded into it) pairs, in notes order."""
     if len(depth) != len(items):
-        return list(items)
-    out: list[str] = []
+        return [(it, []) for it in items]
+    out: list[tuple[str, list[str]]] = []
     i = 0
     while i < len(items):
         j = i + 1
@@ -77,11 +77,15 @@ def _nest(items: tuple[str, ...], depth: tuple[int, ...]) -> list[str]:
             j += 1
         head, kids = items[i].strip(), [k.strip() for k in items[i + 1:j]]
         if not kids or _DANGLING.search(head) or nwords(head) > SHORT_ITEM_WORDS:
-            out += [head, *kids]
+            out += [(head, []), *((k, []) for k in kids)]
         else:
-            out.append(f"{head.rstrip(' :;,')} ({'; '.join(kids)})")
+            out.append((head.rstrip(" :;,"), kids))
         i = j
     return out
+
+
+def _nest(items: tuple[str, ...], depth: tuple[int, ...]) -> list[str]:
+    return [f"{head} ({'; '.join(kids)})" if kids else head for head, kids in nest_groups(items, depth)]
 
 
 def _sentences(text: str) -> list[str]:
