@@ -277,6 +277,17 @@ def test_a_follow_up_about_it_is_not_answered_with_another_things_facts(tutor):
     assert not ans.refused and "Route53" in ans.answer.replace("Route 53", "Route53"), ans.answer
 
 
+def test_a_short_question_naming_a_heading_of_the_notes_is_not_a_follow_up(tutor):
+    # "What is S3?" after "What is a Spot instance?" was answered with Spot first: two words read as a follow-up
+    ans = tutor.ask("What is S3?", ["What is a Spot instance?"])
+    assert not ans.refused and "Spot" not in ans.answer and "object based" in ans.answer, ans.answer
+    ans = tutor.ask("what are snapshots?", ["what is multi-AZ in RDS?"])
+    assert not ans.refused and ans.citations[0].passage.title == "Snapshots", ans.answer
+    # naming nothing, it still leans on the question before
+    ans = tutor.ask("which engines?", ["what is multi-AZ in RDS?"])
+    assert not ans.refused and "Spot" not in ans.answer and "MySQL" in ans.answer, ans.answer
+
+
 def test_a_follow_up_on_a_follow_up_keeps_the_first_subject(tutor):
     # the last question ("how is it billed?") names nothing; the one before it does
     ans = tutor.ask("Which workloads suit it?", ["What is the on-demand option?", "How is it billed?"])

@@ -42,3 +42,22 @@ def test_cli_eval_bad_input_exit_code(tmp_path):
     f.write_text("not json\n")
     out = subprocess.run([sys.executable, "-m", "tutor.cli", "eval", str(f), "--json"], capture_output=True, text=True)
     assert out.returncode != 0 and "bad.jsonl:1" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_cli_output_into_a_closed_pipe_ends_quietly(tmp_path, monkeypatch, capsys):
+    # `tutor ask … | head -1` printed a BrokenPipeError traceback once head had closed the pipe
+    from tutor import cli
+
+    class ClosedPipe:
+        def write(self, _text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    (tmp_path / "corpus").mkdir()
+    monkeypatch.setenv("TUTOR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TUTOR_CORPUS", str(tmp_path / "corpus"))
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert cli.main(["ingest", "--json"]) == 141
+    assert "Traceback" not in capsys.readouterr().err

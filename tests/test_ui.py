@@ -122,8 +122,9 @@ def browser():
 class Session:
     """One learner's browser session: its own context (cookies, storage), page, dialogs, outside requests."""
 
-    def __init__(self, browser, url: str):
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    def __init__(self, browser, url: str, permissions: list[str] | None = None):
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True,
+                                           permissions=permissions or [])
         self.outside: list[str] = []
         self.dialogs: list[str] = []
         self.context.route(re.compile(r"^(?!(http://127\.0\.0\.1[:/]|data:|blob:)).*"), self._block)
@@ -207,6 +208,22 @@ def test_ask_opens_citation_and_keeps_history(learner):
     page.locator("#new-chat").click()
     page.locator("#chat .tutor-answer").first.wait_for(state="detached")
     assert "Spot" not in page.locator("#chat").inner_text()
+
+
+def test_copying_an_answer_copies_its_text_not_its_html(browser, app_url):
+    # the chat's copy button put '<div class="tutor-answer done"><div …' on the clipboard
+    s = Session(browser, app_url, permissions=["clipboard-read", "clipboard-write"])
+    try:
+        ans = s.ask("What is a Spot instance?")
+        s.page.locator("#chat button[aria-label='Copy message']").last.click()
+        s.page.wait_for_function("() => navigator.clipboard.readText().then(t => t.includes('Spot'))")
+        s.page.wait_for_timeout(300)  # past both writes: Gradio's and the page's own
+        copied = s.page.evaluate("navigator.clipboard.readText()")
+        assert "<div" not in copied and "class=" not in copied, copied
+        assert copied.startswith("Spot") and "[1]" in copied and "lines 58–61" in copied, copied
+        assert ans.inner_text().split("\n")[0] in copied
+    finally:
+        s.close()
 
 
 REFUSED_QUESTION = "How do I bake sourdough bread?"  # nothing about baking in corpus/aws-notes.md

@@ -234,6 +234,14 @@ def main(argv: list[str] | None = None) -> int:
         code = 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `tutor ask … | head -1`: the reader has what it wanted; no traceback for a closed pipe (and none again when
+        # the interpreter flushes stdout on the way out)
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass  # no real stdout (a test's capture): nothing will flush into a closed pipe
+        return 141
     if argv is None and args.command in READ_ONLY and tutor is not None and _wrote_nothing(tutor):
         _quick_exit(code)
     return code

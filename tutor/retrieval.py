@@ -34,6 +34,9 @@ _FOLLOWUP = re.compile(
 )
 
 
+# "what is X?", "define X": a short question that may name its subject in full
+_WHAT_IS = re.compile(r"^\s*(?:what(?:'s|s| is| are)|define|explain|tell me about)\s+(?:an?\s+|the\s+)?\w", re.I)
+
 # Pronouns that stand for the previous question's subject; "which of those …" picks from what was listed instead.
 SUBJECT_PRONOUN = re.compile(r"\b(it|its|it's|they|their)\b", re.I)
 
@@ -327,7 +330,17 @@ class Retriever:
         bake bread" after a question on RIs): not a follow-up, whatever its length; the conversation does not make
         the notes cover it."""
         own = content_terms(self.speller.fix(question))
-        return bool(own) and not _FOLLOWUP.search(question) and not any(t in self.bm25.vocab for t in own)
+        if not own or _FOLLOWUP.search(question):
+            return False
+        return not any(t in self.bm25.vocab for t in own) or self._asks_what_a_head_is(question, own)
+
+    def _asks_what_a_head_is(self, question: str, own: list[str]) -> bool:
+        """"What is S3?" after "What is a Spot instance?": short, yet it names its subject, a heading or row of the
+        notes (S3, Glacier, Snapshots); it asks about that, not about Spot."""
+        if not _WHAT_IS.match(question) or len(own) > 2:
+            return False
+        asked = set(own)
+        return any(asked <= pt.title for pt in self.terms.values())
 
     def _both_sides(self, question: str, results: list[ScoredPassage]) -> list[ScoredPassage]:
         """"lambda vs api gateway - what's the actual difference?": each side is asked alone too, and its best passage

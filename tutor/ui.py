@@ -55,6 +55,17 @@ CITE_JS = """() => {
     ev.preventDefault(); ev.stopPropagation();
     d.open = true; d.scrollIntoView({block: 'nearest'});
   }, true);
+  // The chat's copy button copies a message's HTML; the learner wants what they read: the answer, its sources.
+  // Gradio's own copy runs on the same click; this one writes after it.
+  document.addEventListener('click', (ev) => {
+    const b = ev.target.closest ? ev.target.closest('#chat button') : null;
+    if (!b || !/copy/i.test(b.getAttribute('aria-label') || b.title || '')) return;
+    const bar = b.closest('.message-buttons');
+    const row = bar ? bar.previousElementSibling : null;
+    if (!row || !navigator.clipboard) return;
+    const text = row.innerText.replace(/\\n{3,}/g, '\\n\\n').trim();
+    setTimeout(() => navigator.clipboard.writeText(text).catch(() => {}), 150);
+  }, true);
 }"""
 
 
