@@ -62,6 +62,19 @@ def test_a_word_the_notes_misspell_finds_the_notes_spelling(tutor):
     assert "Medatadata" in top.results[0].passage.text, top.results[0].passage.text
 
 
+def test_a_short_typo_and_a_misspelt_name_with_digits_are_read_as_the_notes_names(tutor):
+    from tutor.spelling import Speller
+
+    sp = Speller([p.embed_text for p in tutor.passages()])
+    # "puty" is no word (and "puts" is as near as "putty": the notes' name wins); "rout53" is Route53, not "rout"
+    assert sp.fix("puty hostname format for ec2?") == "putty hostname format for ec2?"
+    assert sp.fix("rout53 - what can i point a domian at?") == "route53 - what can i point a domain at?"
+    assert sp.fix("is gp2 an ssd, and io1?") == "is gp2 an ssd, and io1?"  # right names stay
+    assert sp.fix("what is a rout?") == "what is a rout?"  # a real word
+    ans = tutor.ask("puty hostname format for ec2?")
+    assert not ans.refused and "ec2-user@" in ans.answer, ans.answer
+
+
 def test_a_short_form_of_a_notes_name_is_that_name(tutor):
     from tutor.spelling import Speller
 

@@ -43,6 +43,8 @@ def without_asides(question: str) -> str:
     return out if re.search(r"\w", out) else question
 
 
+_CODED = re.compile(r"\b[A-Za-z]{2,}[0-9]+[A-Za-z0-9]*\b")
+SHORT_TYPO_ZIPF = 1.0  # a four-letter word rarer than this is no English word: a typo ("puty"), not a word
 COMMON_ZIPF = 3.0  # wordfreq Zipf at or above which an unknown word is taken as meant
 # A misspelt English word the notes do not use ("diffrence", "cheapst") is mapped to the one common English word
 # an edit away, so that it reads as English, not as a name the notes lack. Only long words: a short one is too
@@ -109,6 +111,8 @@ class Speller:
         self._unhyphenated = {w.replace("-", ""): w for w in notes_words
                               if "-" in w and w.replace("-", "").isalpha() and w.replace("-", "") not in notes_words}
         self._notes_typos = _notes_typos(self.vocab)
+        # names with digits ("route53", "ec2", "gp2"): "rout53" is one of them misspelt, not the word "rout"
+        self._coded = sorted({m.lower() for t in texts for m in _CODED.findall(t)})
 
     def fix_word(self, w: str) -> str:
         if w in self._abbreviations:
@@ -117,6 +121,12 @@ class Speller:
             return self._unhyphenated[w]
         if w in self._notes_typos:
             return self._notes_typos[w]
+        if len(w) == MIN_LEN - 1 and w.isalpha() and w not in self._known and english_zipf(w) < SHORT_TYPO_ZIPF:
+            # a short word that is no word at all ("puty"): the one notes word an edit away, if there is one
+            tops = _closest(w, self.vocab, 1)
+            if len(tops) > 1:  # "puts" or "putty": a learner misspells the notes' names more than "puts"
+                tops = [t for t in tops if english_zipf(t) < COMMON_ZIPF]
+            return tops[0] if len(tops) == 1 else w
         if len(w) < MIN_LEN or not w.isalpha() or w in self._known or w in STOPWORDS or english_zipf(w) >= COMMON_ZIPF:
             return w
         longer = self._starting_with(w)
@@ -148,7 +158,17 @@ class Speller:
 
     def fix(self, text: str) -> str:
         """The text with misspelt words replaced (case and punctuation of the rest kept)."""
-        return re.sub(r"[A-Za-z]+", lambda m: self._fix_token(m.group()), self.join_compounds(text))
+        text = _CODED.sub(lambda m: self._fix_coded(m.group()), self.join_compounds(text))
+        return re.sub(r"(?<![0-9])[A-Za-z]+(?![0-9])", lambda m: self._fix_token(m.group()), text)
+
+    def _fix_coded(self, tok: str) -> str:
+        """"rout53" → "route53": the one notes name with the same digits an edit away."""
+        low = tok.lower()
+        if low in self._coded:
+            return tok
+        digits = re.sub(r"[^0-9]", "", low)
+        tops = [c for c in _closest(low, self._coded, 1) if re.sub(r"[^0-9]", "", c) == digits]
+        return tops[0] if len(tops) == 1 else tok
 
     def join_compounds(self, text: str) -> str:
         """"host name" → "hostname" when the notes write the joined word (a first word that is a stopword
