@@ -288,6 +288,18 @@ def test_a_short_question_naming_a_heading_of_the_notes_is_not_a_follow_up(tutor
     assert not ans.refused and "Spot" not in ans.answer and "MySQL" in ans.answer, ans.answer
 
 
+def test_picking_a_thing_is_not_answered_with_one_the_notes_say_does_not_fit(tutor):
+    # "it has to be the boot disk, which one then?" was answered with Cold HDD's "Cannot be a boot volume"
+    ans = tutor.ask("ok but it has to be the boot disk, which one then?", ["whats the cheapest ebs volume type?"])
+    assert ans.answer.startswith("Magnetic") and "Cannot be a boot" not in ans.answer, ans.answer
+    assert ans.citations[0].passage.title == "Magnetic (Standard)"
+    # asked for the ones that cannot, those are the answer; asked yes or no, the "cannot" is the answer
+    ans = tutor.ask("which of them can't be used as a boot disk?", ["what EBS volume types are there?"])
+    assert "Cold HDD" in ans.answer and "Throughput Optimized" in ans.answer, ans.answer
+    ans = tutor.ask("can sc1 be a boot volume?")
+    assert "Cannot be a boot volume" in ans.answer, ans.answer
+
+
 def test_a_follow_up_on_a_follow_up_keeps_the_first_subject(tutor):
     # the last question ("how is it billed?") names nothing; the one before it does
     ans = tutor.ask("Which workloads suit it?", ["What is the on-demand option?", "How is it billed?"])

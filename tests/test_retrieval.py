@@ -293,3 +293,13 @@ def test_a_short_question_in_words_the_notes_never_use_is_no_follow_up(tutor):
     assert ans.refused, ans.answer
     ans = tutor.ask("and the price?", ["what is spot?"])  # a word pointing back: still a follow-up
     assert not ans.refused, ans.answer
+
+
+def test_what_a_sentence_says_with_a_not_is_told_from_what_it_says_plainly():
+    from tutor.text import negated_terms, plain_terms
+
+    assert negated_terms("Cold HDD (SC1): File Server; Cannot be a boot volume") == {"boot", "volum"}
+    assert negated_terms("which of them can't be used as a boot disk?") == {"boot", "disk"}
+    assert plain_terms("which of them can't be used as a boot disk?") == set()
+    # a "not" stops at the clause: "no persistence, ElastiCache manages the nodes" says the nodes are managed
+    assert negated_terms("no persistence, ElastiCache manages Memcached nodes") == {"persist"}

@@ -16,9 +16,9 @@ from .calibration import refuse_threshold
 from .acronyms import asked_acronym, spelled_out
 from .config import AnswerSettings
 from .overview import KIND_WORDS, table_overview
-from .retrieval import LIST_REQUEST, SUBJECT_PRONOUN, is_followup, leaned_on, shape_query
+from .retrieval import LIST_REQUEST, SELECTS, SUBJECT_PRONOUN, is_followup, leaned_on, shape_query
 from .spelling import without_asides
-from .text import STOPWORDS, content_terms, sentences
+from .text import STOPWORDS, content_terms, negated_terms, plain_terms, sentences
 from .types import Answer, Citation, Passage, Retrieval, ScoredPassage
 from .units import Unit, nwords, units_of
 
@@ -88,15 +88,19 @@ def _names(q_terms: set[str], p: Passage, idf) -> float:
 
 
 def _score_units(units: list[Unit], q_terms: set[str], idf, results: list[ScoredPassage],
-                 closeness: "np.ndarray | None" = None) -> None:
+                 closeness: "np.ndarray | None" = None, question: str = "") -> None:
     # Passage prior from the reranker: the best passage 1, the others by how far behind they are.
     # A unit that merely repeats a query word from a weak passage ("… the On-Demand price" in the
     # Dedicated Hosts row) must not beat the row the question is about.
     top = results[0].score if results else 0.0
     prior = {r.passage.id: math.exp(min(0.0, r.score - top) / PRIOR_SCALE) for r in results}
     qw = sum(idf(t) for t in q_terms) or 1.0
+    selects = bool(SELECTS.search(question))
+    asked = plain_terms(question) if selects else set()  # its own words, said without a "not"
     for u in units:
-        lex = sum(idf(t) for t in q_terms & u.terms) / qw
+        # the question's terms this unit says are not so ("Cannot be a boot volume"): no match, and a mark against it
+        against = q_terms & asked & negated_terms(u.text)
+        lex = (sum(idf(t) for t in q_terms & u.terms - against) - sum(idf(t) for t in against)) / qw
         named = _names(q_terms, u.passage, idf)
         u.named = named
         u.score = 0.45 * lex + 0.4 * prior.get(u.passage.id, 0.0) + NAMED_WEIGHT * named - 0.003 * max(0, nwords(u.text) - 40)
@@ -634,7 +638,7 @@ def closest_said(question: str, retrieval: Retrieval, retriever, max_words: int)
     if retriever.units_embedded:
         asked = retriever.acronym_map.expand(without_asides(question))
         closeness = retriever.units_matrix(units) @ retriever.vectors.question(asked)
-    _score_units(units, set(content_terms(retrieval.query)), retriever.bm25.idf, retrieval.results, closeness)
+    _score_units(units, set(content_terms(retrieval.query)), retriever.bm25.idf, retrieval.results, closeness, question)
     text, _ = _render([max(units, key=lambda u: u.score)], max_words)
     return text
 
@@ -721,7 +725,7 @@ def compose(
     if units and not COMPARE_CUES.search(question) and not quantity and retriever.units_embedded:
         asked = retriever.acronym_map.expand(plain)  # "MFA" means what the notes spell out
         closeness = retriever.units_matrix(units) @ retriever.vectors.question(asked)
-    _score_units(units, q_terms, retriever.bm25.idf, retrieval.results, closeness)
+    _score_units(units, q_terms, retriever.bm25.idf, retrieval.results, closeness, question)
     if DEFINE_CUES.search(question) or DEFINE_CUES.search(plain):
         # "what is a read replica?": notes open on what a thing is, so the first unit of a passage the question
         # names is its definition ("Allow you to have a read-only copy …"), not "Can have read replicas of …"

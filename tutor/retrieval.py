@@ -13,7 +13,7 @@ from . import rerank
 from .acronyms import AcronymMap, acronyms, text_acronyms
 from .config import RetrievalSettings
 from .spelling import Speller, without_asides
-from .text import STOPWORDS, content_terms, english_zipf, stem, words
+from .text import STOPWORDS, content_terms, english_zipf, only_negated_terms, plain_terms, stem, words
 from .types import Passage, Retrieval, ScoredPassage
 from .unit_cache import UnitFiles
 from .units import Unit, unit_texts
@@ -33,6 +33,10 @@ _FOLLOWUP = re.compile(
     re.I,
 )
 
+
+# A question that picks among things ("which one can be a boot volume?", "i need a bootable one, which?"): a passage
+# or unit that says the asked property with a "not" ("Cannot be a boot volume") names a thing that does not fit
+SELECTS = re.compile(r"\bwhich\b|\bwhat\s+(?:\w+\s+){0,2}(?:should|to use|do i (?:use|pick|choose|need))\b", re.I)
 
 # "what is X?", "define X": a short question that may name its subject in full
 _WHAT_IS = re.compile(r"^\s*(?:what(?:'s|s| is| are)|define|explain|tell me about)\s+(?:an?\s+|the\s+)?\w", re.I)
@@ -317,6 +321,8 @@ class Retriever:
             if row is not None:
                 results = [r for r in results if r.passage.id != row.id] + [r for r in results if r.passage.id == row.id]
                 results = _sibling_first(results, row)
+        if SELECTS.search(question):
+            results = _fitting_first(results, question)
         if [r.passage.id for r in results] != ranked_ids:
             # the scores follow the new order (the composer weighs each passage's units by its score)
             for r, score in zip(results, sorted((r.score for r in results), reverse=True)):
@@ -438,6 +444,18 @@ class Retriever:
         from .calibration import support_score
 
         return support_score(support_features(self, question, query, results))
+
+
+def _fitting_first(results: list[ScoredPassage], question: str, within: int = 5) -> list[ScoredPassage]:
+    """"which one can be the boot disk?": among the first few, a passage that says the question's words only with a
+    "not" ("Cannot be a boot volume") goes after those that do not; it names a thing that does not fit. A question
+    asking for the "not" ("which can't be …?") wants those."""
+    asked = plain_terms(question)
+    unfit = [bool(asked & only_negated_terms(r.passage.text)) for r in results[:within]]
+    if not any(unfit) or all(unfit):
+        return results
+    head = results[:within]
+    return [r for r, u in zip(head, unfit) if not u] + [r for r, u in zip(head, unfit) if u] + results[within:]
 
 
 def _first_within(results: list[ScoredPassage], wanted, within: int) -> list[ScoredPassage]:

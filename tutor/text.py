@@ -71,3 +71,37 @@ def sentences(text: str) -> list[str]:
     """Split prose into sentences without breaking '3.5', 'e.g.' or 'node.js'."""
     parts = re.split(r"(?<=[.!?])(?<![eE]\.g\.)(?<![iI]\.e\.)\s+(?=[A-Z(\"'])", text.strip())
     return [p.strip() for p in parts if p.strip()]
+
+
+_NEGATORS = frozenset("not no never cannot without nor non cant dont doesnt isnt arent wont".split())
+NEGATION_REACH = 2  # content words after a negator that it turns: "Cannot be a boot volume", "can't be used as a boot"
+
+
+def _terms_by_negation(text: str) -> tuple[set[str], set[str]]:
+    t = re.sub(r"\b(ca|wo)n[’']t\b", lambda m: "can not" if m.group(1).lower() == "ca" else "will not", text)
+    said, negated = set(), set()
+    for clause in re.split(r"[,;:.!?()]", re.sub(r"n[’']t\b", " not", t)):  # a "not" reaches no further
+        reach = 0
+        for w in words(clause):
+            if w in _NEGATORS:
+                reach = NEGATION_REACH
+            elif w not in STOPWORDS:
+                (negated if reach else said).add(stem(w))
+                reach = max(0, reach - 1)
+    return said, negated
+
+
+def plain_terms(text: str) -> set[str]:
+    """Content terms the text says without a negation."""
+    return _terms_by_negation(text)[0]
+
+
+def negated_terms(text: str) -> set[str]:
+    """Content terms the text says under a negation ("Cannot be a boot volume" → boot, volum)."""
+    return _terms_by_negation(text)[1]
+
+
+def only_negated_terms(text: str) -> set[str]:
+    """Content terms the text says only under a negation, never plainly."""
+    said, negated = _terms_by_negation(text)
+    return negated - said
