@@ -259,6 +259,20 @@ def test_a_price_question_is_answered_with_a_price_or_refused(tutor):
     assert not ans.refused and "$0.2" in ans.answer, ans.answer
 
 
+def test_what_something_costs_is_answered_with_its_own_price_from_wherever_the_notes_give_it(tutor):
+    # the Dedicated Hosts row opens on what a host is; its price sits in its last item
+    ans = tutor.ask("How much does a Dedicated Host cost?")
+    assert not ans.refused and "70%" in ans.answer, ans.answer
+    ans = tutor.ask("And how much does it cost?", ["What is a Dedicated Host?"])
+    assert not ans.refused and "70%" in ans.answer, ans.answer
+    # Lambda's prices are rows of a table under "How is Lambda priced?", the duration one at the end of its cell
+    ans = tutor.ask("How much does Lambda cost?")
+    assert not ans.refused and "$0.2" in ans.answer and "$0.00001667" in ans.answer, ans.answer
+    # the notes price Lambda, not S3: Lambda's price is no answer to what S3 costs
+    ans = tutor.ask("what is the price of S3?")
+    assert ans.refused and "$" not in ans.answer.split("You might mean")[0], ans.answer
+
+
 def test_an_error_code_the_notes_never_mention_is_not_answered_with_another_code(tutor):
     ans = tutor.ask("what does a 503 error from a load balancer mean?")
     assert ans.refused and "503" in ans.answer, ans.answer

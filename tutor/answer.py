@@ -497,6 +497,46 @@ def anothers_number(units: list["Unit"], question_terms: set[str], head: str | N
                                 and not set(content_terms(u.passage.title)) <= question_terms for u in giving)
 
 
+# Words that ask for an amount and name no subject: "how much does Lambda cost" is about Lambda.
+_AMOUNT_WORDS = {"cost", "costs", "price", "prices", "priced", "pricing", "pay", "charge", "charged", "fee", "fees", "bill",
+                 "billed", "much", "many", "number", "amount", "max", "maximum", "min", "minimum", "default", "limit"}
+
+
+def _about(u: "Unit", q_terms: set[str], every: bool = True) -> bool:
+    """The unit's key and section path name all that the question asks the amount of (`every`), or the unit says some
+    of it."""
+    subject = {t for t in q_terms if t not in _AMOUNT_WORDS}
+    if not every:  # its own words count too: "Standard RIs (Up to 75% off on-demand cost)"
+        return bool(subject & u.terms)
+    return bool(subject) and subject <= set(content_terms(" ".join([u.passage.title, *u.passage.section])))
+
+
+def amount_instead(units: list["Unit"], q_terms: set[str], head: str | None, price: bool) -> list["Unit"]:
+    """Asked for a price or a number, and the best-scored units give none: the units that do, of the best-scored
+    passage among those retrieved whose key and section path name all the question's subject ("How much does a Dedicated
+    Host cost?": "Can be purchased as a Reservation for up to 70% off the On-Demand price", not the row's first line;
+    "How much does Lambda cost?": the rows under "How is Lambda priced?"). None: the notes give no amount for it."""
+    giving = sorted((u for u in units if _states(u, head, price) and _about(u, q_terms)), key=lambda u: -u.score)
+    if not giving:
+        return []
+    first = giving[0].passage
+    # the same passage, or (a table) the rows beside it: "Number of requests" and "Duration" both price Lambda
+    return [_amount_part(u, head, price) for u in giving if u.passage.id == first.id
+            or (u.passage.kind == first.kind == "table_row" and u.passage.section[:-1] == first.section[:-1])][:2]
+
+
+def _amount_part(u: "Unit", head: str | None, price: bool) -> "Unit":
+    """Of a long cell, the sentences that give the amount: Lambda's "Duration" cell opens on how it is measured and
+    ends on "You are charged $0.00001667 for every GB/second used", which a trimmed answer would lose."""
+    body = u.text[len(u.context) + 2:] if u.context else u.text
+    said = sentences(body)
+    kept = [x for x in said if _states(replace(u, text=x), head, price)]
+    if not kept or len(kept) == len(said):
+        return u
+    text = " ".join(kept)
+    return replace(u, text=f"{u.context}: {text}" if u.context else text)
+
+
 def states_quantity(units: list["Unit"], head: str | None) -> bool:
     """Some chosen unit holds a number, and (when the question names what it counts) that thing too."""
     return any(_states(u, head, False) for u in units)
@@ -736,12 +776,17 @@ def compose(
                 if u.named >= 0.5:
                     u.score += DEFINE_BONUS
     chosen = _select(units, question, settings, q_terms)
-    if quantity and not states_quantity(chosen, quantity_head(fixed)):
+    price = asks_price(fixed)
+    if quantity and not price and not states_quantity(chosen, quantity_head(fixed)):
         # asked for a quantity, and what the notes say about it holds none (or none of that thing): not given
         return refuse()
-    price = asks_price(fixed)
-    if price and not states_price(chosen):
-        return refuse()  # asked for a price, and the notes give none for it
+    asked = set(content_terms(retriever.acronym_map.expand(" ".join([fixed, *history[-1:]]))))
+    if price and not states_price([u for u in chosen if _about(u, asked, every=False)]):
+        # asked for a price, and the chosen units give none of it ("what is the price of S3?" answered with Lambda's
+        # price per request): those that do, of a passage about all that was asked, else the notes give none for it
+        chosen = amount_instead(units, asked, None, True)
+        if not chosen:
+            return refuse()
     if (quantity or price) and anothers_number(chosen, set(content_terms(retriever.acronym_map.expand(fixed))),
                                                quantity_head(fixed), price and not quantity):
         return refuse()  # the numbers given are another row's
