@@ -312,6 +312,10 @@ def test_picking_a_thing_is_not_answered_with_one_the_notes_say_does_not_fit(tut
     assert "Cold HDD" in ans.answer and "Throughput Optimized" in ans.answer, ans.answer
     ans = tutor.ask("can sc1 be a boot volume?")
     assert "Cannot be a boot volume" in ans.answer, ans.answer
+    # asked for the ones that cannot, every one the notes say so of, and not the one they call bootable
+    ans = tutor.ask("Which EBS volumes cannot be used as a boot volume?")
+    assert "Cold HDD" in ans.answer and "Throughput Optimized" in ans.answer, ans.answer
+    assert "Magnetic" not in ans.answer and "bootable" not in ans.answer, ans.answer
 
 
 def test_a_follow_up_on_a_follow_up_keeps_the_first_subject(tutor):

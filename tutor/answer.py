@@ -197,6 +197,24 @@ _SECOND_PART = re.compile(r"(?:,\s*|\s)(?:and|also|plus)\s+(?=(?:what|which|how|
                           r"|\?\s+(?=\w)", re.I)
 
 
+def _denying(units: list[Unit], question: str, q_terms: set[str], settings: AnswerSettings) -> list[Unit]:
+    """"Which EBS volumes cannot be used as a boot volume?": the things that the notes say cannot, each of them, and
+    none that they say can ("Magnetic: … that is bootable" sounds as close). Nothing when the question picks by what
+    is so, or no unit says the question's "not"."""
+    denied = negated_terms(question) & q_terms if SELECTS.search(question) else set()
+    if not denied or not units:
+        return []
+    top = max(u.score for u in units)
+    saying = sorted((u for u in units if denied & negated_terms(u.text) and u.score >= 0.6 * top), key=lambda u: -u.score)
+    max_units, max_words = _budget(question, settings)
+    picked, used = [], 0
+    for u in saying:
+        if len(picked) < max_units and used + nwords(u.text) <= max_words:
+            picked.append(u)
+            used += nwords(u.text)
+    return _in_notes_order(picked, units)
+
+
 def _cover_parts(chosen: list[Unit], ranked: list[Unit], question: str, max_units: int, max_words: int) -> list[Unit]:
     """Each part of a two-part question gets its answer: when no chosen unit holds a word of the second part that
     a unit of the same passage does, that unit takes the place of the weakest chosen one that answers no part."""
@@ -775,7 +793,7 @@ def compose(
                 first.add(u.passage.id)
                 if u.named >= 0.5:
                     u.score += DEFINE_BONUS
-    chosen = _select(units, question, settings, q_terms)
+    chosen = _denying(units, question, q_terms, settings) or _select(units, question, settings, q_terms)
     price = asks_price(fixed)
     if quantity and not price and not states_quantity(chosen, quantity_head(fixed)):
         # asked for a quantity, and what the notes say about it holds none (or none of that thing): not given
