@@ -65,6 +65,9 @@ def test_what_is_a_service_the_notes_never_name_is_refused_even_when_its_words_a
               "what are the server side options?"):
         ans = tutor.ask(q)
         assert not ans.refused, (q, ans.answer)
+    # a thing's attribute in a word its passage does not use ("discount" for "70% off") is no undefined thing
+    ans = tutor.ask("What is the Dedicated Host reservation discount?")
+    assert not ans.refused and "70%" in ans.answer, ans.answer
     # and in a follow-up, "what is it used for?" is about the previous subject
     assert not tutor.ask("what is it used for?", ["what is Route 53?"]).refused
 
