@@ -262,6 +262,12 @@ def test_a_price_question_is_answered_with_a_price_or_refused(tutor):
     assert not ans.refused and "$0.2" in ans.answer, ans.answer
 
 
+def test_a_long_item_that_holds_what_was_asked_is_cut_to_it_rather_than_left_out(tutor):
+    # the Convertible RIs item runs 50 words; the shorter Standard RIs item (75%) beside it is not what was asked
+    ans = tutor.ask("What is the discount for convertible reserved instances?")
+    assert not ans.refused and "Convertible RIs (Up to 4% off" in ans.answer and "75%" not in ans.answer, ans.answer
+
+
 def test_what_something_costs_is_answered_with_its_own_price_from_wherever_the_notes_give_it(tutor):
     # the Dedicated Hosts row opens on what a host is; its price sits in its last item
     ans = tutor.ask("How much does a Dedicated Host cost?")

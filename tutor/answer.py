@@ -181,7 +181,9 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
         if u in chosen or u.score < 0.6 * best.score:
             continue
         if used + nwords(u.text) > max_words:
-            continue
+            u = _clipped(u, (u.terms & q_terms) - said, max_words - used)
+            if u is None:
+                continue
         if u.passage.section[:1] != best.passage.section[:1] and u.terms & q_terms <= said:
             continue  # another part of the notes, on words already answered ("key" of an S3 object after KMS keys)
         if define and u.passage.id != best.passage.id and u.terms & q_terms <= said:
@@ -195,6 +197,26 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
 # "can we turn on encryption, and what manages the keys?": a second question joined on
 _SECOND_PART = re.compile(r"(?:,\s*|\s)(?:and|also|plus)\s+(?=(?:what|which|how|who|where|when|why|can|does|do|is|are)\b)"
                           r"|\?\s+(?=\w)", re.I)
+
+
+# Where a long item may stop and still say something whole: after a closing bracket, or before a comma or semicolon.
+_CLAUSE_END = re.compile(r"\)(?=\s)|(?=[,;]\s)")
+
+
+def _clipped(u: Unit, new: set[str], room: int) -> Unit | None:
+    """A unit too long for what is left of the answer, cut at the first clause end that still says the question's
+    words no chosen unit said: "Convertible RIs (Up to 4% off on-demand cost)" of a 50-word item, when the learner
+    asked about convertible RIs. None when there is no such word or no such cut."""
+    if not new:
+        return None
+    start = len(u.context) + 2 if u.context else 0
+    for m in _CLAUSE_END.finditer(u.text, start):
+        text = u.text[:m.end()].rstrip(",; ")
+        if nwords(text) > room:
+            return None
+        if nwords(text) - nwords(u.text[:start]) >= 3 and new <= set(content_terms(text + " " + u.passage.section_path)):
+            return replace(u, text=text)
+    return None
 
 
 def _denying(units: list[Unit], question: str, q_terms: set[str], settings: AnswerSettings) -> list[Unit]:
@@ -344,7 +366,12 @@ def _in_notes_order(chosen: list[Unit], units: list[Unit]) -> list[Unit]:
     first_seen: dict[str, int] = {}
     for u in chosen:
         first_seen.setdefault(u.passage.id, len(first_seen))
-    return sorted(chosen, key=lambda u: (first_seen[u.passage.id], order[id(u)]))
+
+    def place(u: Unit) -> int:  # a clipped unit sits where the one it was cut from does
+        return order.get(id(u), next((i for i, v in enumerate(units) if v.passage.id == u.passage.id
+                                      and v.text.startswith(u.text)), len(units)))
+
+    return sorted(chosen, key=lambda u: (first_seen[u.passage.id], place(u)))
 
 
 def _trim(text: str, max_words: int) -> str:
