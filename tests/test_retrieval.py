@@ -75,6 +75,22 @@ def test_a_short_typo_and_a_misspelt_name_with_digits_are_read_as_the_notes_name
     assert not ans.refused and "ec2-user@" in ans.answer, ans.answer
 
 
+def test_question_words_typed_wrong_are_read_as_meant_and_names_near_them_are_left_alone(tutor):
+    from tutor.spelling import Speller
+
+    sp = Speller([p.embed_text for p in tutor.passages()])
+    assert sp.fix("wht is elasticahce") == "what is elasticache"
+    assert (sp.fix("waht is teh differnce betwen on demnad and reservd instances")
+            == "what is the difference between on demand and reserve instances")
+    assert sp.fix("wich is cheaper?") == "which is cheaper?"
+    # a name one letter off a stopword is a name ("alb" is not "all", "ses" is not "yes")
+    assert sp.fix("whats an alb vs nlb? and ses?") == "whats an alb vs nlb? and ses?"
+    for q in ("wht is elasticahce", "waht is teh differnce betwen on demnad and reservd instances"):
+        ans = tutor.ask(q)
+        assert not ans.refused, (q, ans.answer)
+    assert "On Demand" in ans.answer and "Reserved" in ans.answer, ans.answer
+
+
 def test_a_short_form_of_a_notes_name_is_that_name(tutor):
     from tutor.spelling import Speller
 

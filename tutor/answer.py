@@ -813,11 +813,11 @@ def compose(
     # one with the number ("up to 5 copies") lost its place.
     quantity = asks_for_number(fixed)
     closeness = None
-    if units and not COMPARE_CUES.search(question) and not quantity and retriever.units_embedded:
+    if units and not COMPARE_CUES.search(fixed) and not quantity and retriever.units_embedded:
         asked = retriever.acronym_map.expand(plain)  # "MFA" means what the notes spell out
         closeness = retriever.units_matrix(units) @ retriever.vectors.question(asked)
     _score_units(units, q_terms, retriever.bm25.idf, retrieval.results, closeness, question)
-    if DEFINE_CUES.search(question) or DEFINE_CUES.search(plain):
+    if DEFINE_CUES.search(fixed) or DEFINE_CUES.search(plain):
         # "what is a read replica?": notes open on what a thing is, so the first unit of a passage the question
         # names is its definition ("Allow you to have a read-only copy …"), not "Can have read replicas of …"
         first: set[str] = set()
@@ -826,7 +826,8 @@ def compose(
                 first.add(u.passage.id)
                 if u.named >= 0.5:
                     u.score += DEFINE_BONUS
-    chosen = _denying(units, question, q_terms, settings) or _select(units, question, settings, q_terms)
+    # the cues read as meant: "waht is teh differnce betwen …" asks for a comparison
+    chosen = _denying(units, fixed, q_terms, settings) or _select(units, fixed, settings, q_terms)
     price = asks_price(fixed)
     if quantity and not price and not states_quantity(chosen, quantity_head(fixed)):
         # asked for a quantity, and what the notes say about it holds none (or none of that thing): not given
@@ -841,6 +842,6 @@ def compose(
     if (quantity or price) and anothers_number(chosen, set(content_terms(retriever.acronym_map.expand(fixed))),
                                                quantity_head(fixed), price and not quantity):
         return refuse()  # the numbers given are another row's
-    text, cites = _render(chosen, _budget(question, settings)[1])
+    text, cites = _render(chosen, _budget(fixed, settings)[1])
     return Answer(question, text, False, support, cites, retrieval.results)
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from .text import STOPWORDS, english_zipf, words
+from .text import STOPWORDS, english_zipf, stem, words
 
 MIN_LEN = 5  # shorter words are too often another real word one edit away
 # What learners type for a word in chat; written out only when the notes do not use the short form themselves.
@@ -83,6 +83,23 @@ def _english_words() -> list[str]:
     return [w for w in ranked[:lo] if w.isalpha() and len(w) >= 5]
 
 
+# A question word typed wrong ("wht", "teh", "wich"): a rare string the notes never write, one word of the stopword
+# list with two letters swapped or one dropped. Not one letter changed: a name one letter off a stopword ("alb",
+# "ses") is a name.
+FUNCTION_TYPO_ZIPF = 3.1
+
+
+@lru_cache(maxsize=1)
+def _function_words() -> list[str]:
+    return sorted(w for w in STOPWORDS if w.isalpha() and len(w) >= 3)
+
+
+def _function_word(w: str) -> str:
+    tops = [t for t in _closest(w, _function_words(), 1)
+            if sorted(t) == sorted(w) or len(t) > len(w) and re.fullmatch(".*".join(map(re.escape, w)), t)]
+    return tops[0] if len(tops) == 1 else ""
+
+
 NOTES_TYPO_ZIPF = 1.0  # a notes word rarer than this in English is no word at all ("medatadata", "quries")
 
 
@@ -113,6 +130,7 @@ class Speller:
         self._notes_typos = _notes_typos(self.vocab)
         # names with digits ("route53", "ec2", "gp2"): "rout53" is one of them misspelt, not the word "rout"
         self._coded = sorted({m.lower() for t in texts for m in _CODED.findall(t)})
+        self._notes_words = {w.lower() for w in notes_words}
 
     def fix_word(self, w: str) -> str:
         if w in self._abbreviations:
@@ -127,6 +145,11 @@ class Speller:
             if len(tops) > 1:  # "puts" or "putty": a learner misspells the notes' names more than "puts"
                 tops = [t for t in tops if english_zipf(t) < COMMON_ZIPF]
             return tops[0] if len(tops) == 1 else w
+        if (3 <= len(w) <= 7 and w.isalpha() and w not in STOPWORDS and w not in self._notes_words
+                and english_zipf(w) < FUNCTION_TYPO_ZIPF):
+            said = _function_word(w)
+            if said:
+                return said
         if len(w) < MIN_LEN or not w.isalpha() or w in self._known or w in STOPWORDS or english_zipf(w) >= COMMON_ZIPF:
             return w
         longer = self._starting_with(w)
@@ -136,7 +159,9 @@ class Speller:
         tops = _closest(w, self.vocab, limit)
         if not tops and len(w) >= ENGLISH_MIN_LEN and english_zipf(w) < TYPO_ZIPF:
             tops = _closest(w, _english(), 1)
-        return tops[0] if len(tops) == 1 else w  # two equally close words: do not guess
+        if len({stem(t) for t in tops}) == 1:  # "reservd": "reserve" or "reserved", the same word to the search
+            return min(tops, key=len)
+        return w  # two equally close words: do not guess
 
     def _starting_with(self, w: str) -> list[str]:
         i = bisect.bisect_left(self.vocab, w)
