@@ -268,6 +268,14 @@ def test_a_long_item_that_holds_what_was_asked_is_cut_to_it_rather_than_left_out
     assert not ans.refused and "Convertible RIs (Up to 4% off" in ans.answer and "75%" not in ans.answer, ans.answer
 
 
+def test_comparing_the_three_of_something_draws_on_all_three(tutor):
+    ans = tutor.ask("Compare the three load balancer types")
+    assert not ans.refused, ans.answer
+    for name in ("Application Load Balancer", "Network Load Balancer", "Classic Load Balancer"):
+        assert name in ans.answer, ans.answer
+    assert [c.passage.title.split()[0] for c in ans.citations] == ["Application", "Network", "Classic"]  # notes order
+
+
 def test_what_something_costs_is_answered_with_its_own_price_from_wherever_the_notes_give_it(tutor):
     # the Dedicated Hosts row opens on what a host is; its price sits in its last item
     ans = tutor.ask("How much does a Dedicated Host cost?")

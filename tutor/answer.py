@@ -123,6 +123,11 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
     best = ranked[0]
     chosen = [best]
     used = nwords(best.text)
+    if COMPARE_CUES.search(question) and _ALL_OF.search(question):
+        # "compare the three load balancer types": every row of the table asked about, its best unit each
+        rows = _each_row(ranked, best, max_units, max_words)
+        if len(rows) >= 3:
+            return sorted(rows, key=lambda u: u.passage.start)
     if COMPARE_CUES.search(question):
         # Draw on both sides: the best unit from another passage the question names (another row,
         # another bullet), else from any other passage.
@@ -203,11 +208,11 @@ _SECOND_PART = re.compile(r"(?:,\s*|\s)(?:and|also|plus)\s+(?=(?:what|which|how|
 _CLAUSE_END = re.compile(r"\)(?=\s)|(?=[,;]\s)")
 
 
-def _clipped(u: Unit, new: set[str], room: int) -> Unit | None:
+def _clipped(u: Unit, new: set[str], room: int, cut_any: bool = False) -> Unit | None:
     """A unit too long for what is left of the answer, cut at the first clause end that still says the question's
     words no chosen unit said: "Convertible RIs (Up to 4% off on-demand cost)" of a 50-word item, when the learner
     asked about convertible RIs. None when there is no such word or no such cut."""
-    if not new:
+    if not new and not cut_any:
         return None
     start = len(u.context) + 2 if u.context else 0
     for m in _CLAUSE_END.finditer(u.text, start):
@@ -235,6 +240,25 @@ def _denying(units: list[Unit], question: str, q_terms: set[str], settings: Answ
             picked.append(u)
             used += nwords(u.text)
     return _in_notes_order(picked, units)
+
+
+# "the three …", "all the …", "each of the …": more than two things compared
+_ALL_OF = re.compile(r"\b(?:the (?:three|four|five|3|4|5)|all(?: of)?(?: the)?|each of the|every)\b", re.I)
+
+
+def _each_row(ranked: list[Unit], best: Unit, max_units: int, max_words: int) -> list[Unit]:
+    """The best unit of each row of the table the best unit sits in (as many rows as fit), or nothing when it is
+    no table row."""
+    if best.passage.kind != "table_row":
+        return []
+    picked: list[Unit] = []
+    for u in ranked:
+        if (u.passage.kind == "table_row" and u.passage.section[:-1] == best.passage.section[:-1]
+                and all(v.passage.id != u.passage.id for v in picked)):
+            picked.append(u)
+    picked = picked[:max_units]
+    share = max_words // max(1, len(picked))
+    return [u if nwords(u.text) <= share else (_clipped(u, set(), share, cut_any=True) or u) for u in picked]
 
 
 def _cover_parts(chosen: list[Unit], ranked: list[Unit], question: str, max_units: int, max_words: int) -> list[Unit]:
