@@ -276,6 +276,18 @@ def test_comparing_the_three_of_something_draws_on_all_three(tutor):
     assert [c.passage.title.split()[0] for c in ans.citations] == ["Application", "Network", "Classic"]  # notes order
 
 
+def test_a_summary_of_a_heading_of_the_notes_goes_over_its_parts_and_of_anything_else_is_refused(tutor):
+    ans = tutor.ask("summarize RDS")
+    assert not ans.refused, ans.answer
+    assert all("RDS" in c.passage.section_path for c in ans.citations), [c.passage.section_path for c in ans.citations]
+    # one line per part of the notes on it, not the first six lines: backups and Multi-AZ are named
+    assert "Automated Backups" in ans.answer and "Multi-AZ" in ans.answer, ans.answer
+    assert len(ans.citations) >= 4 and len(ans.answer.split()) <= 110, ans.answer
+    ans = tutor.ask("Summarize the notes on API Gateway")
+    assert not ans.refused and ans.answer.startswith("API Gateway: is a fully managed service"), ans.answer
+    assert tutor.ask("summarize dynamodb").refused  # named in passing, never a heading
+
+
 def test_what_something_costs_is_answered_with_its_own_price_from_wherever_the_notes_give_it(tutor):
     # the Dedicated Hosts row opens on what a host is; its price sits in its last item
     ans = tutor.ask("How much does a Dedicated Host cost?")

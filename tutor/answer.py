@@ -18,6 +18,7 @@ from .config import AnswerSettings
 from .overview import KIND_WORDS, table_overview
 from .retrieval import LIST_REQUEST, SELECTS, SUBJECT_PRONOUN, is_followup, leaned_on, shape_query
 from .spelling import without_asides
+from .summary import section_summary
 from .text import STOPWORDS, content_terms, negated_terms, plain_terms, sentences
 from .types import Answer, Citation, Passage, Retrieval, ScoredPassage
 from .units import Unit, nwords, units_of
@@ -798,6 +799,9 @@ def compose(
 
     if META.match(question):
         return Answer(question, phrases.META_REPLY, False, 0.0, [], retrieval.results)
+    summary = section_summary(question, retrieval, retriever.passages.values(), retriever.acronym_map.expand)
+    if summary is not None:  # "summarize my notes on RDS": the heading it names, whatever the support score
+        return summary
     acr = asked_acronym(question)
     if acr:
         spelled = stands_for(acr, question, retrieval, retriever)
