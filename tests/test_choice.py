@@ -123,6 +123,16 @@ def test_an_option_that_does_not_fit_is_shown_with_what_the_notes_say_of_it(tuto
     _assert_grounded(ans)
 
 
+def test_an_option_is_shown_with_the_row_that_is_it_not_one_whose_key_contains_it(tutor):
+    ans = _ask(tutor, "Which storage class has the lowest cost for archival?",
+               {"A": "S3", "B": "S3 - IA", "C": "Glacier", "D": "Reduced Redundancy Storage"})
+    assert ans.choice == ["C"], ans.answer
+    # "S3" is the S3 row ("frequently accessed"), not "S3 - IA", whose key also holds "S3"
+    m = re.search(r'A \(S3\) is, in your notes, "([^"]+)" \[(\d+)\]', ans.answer)
+    assert m and m.group(1).startswith("S3: ") and "infrequently" not in m.group(1), ans.answer
+    _assert_grounded(ans)
+
+
 def test_an_option_the_notes_say_in_other_words_is_chosen_and_quoted(tutor):
     # "ec2-user@<public IP …>" shares few words with "ec2-user@x.x.x.x as hostname": its meaning counts too, and the
     # sentence the choice rests on is quoted rather than only the section named

@@ -91,7 +91,10 @@ def score_options(question: str, options: dict[str, str], retrieval: Retrieval, 
             statement = float((rows[:, C["qo_dense"]] * (0.5 + 0.5 * rows[:, C["o_lex"]])).max()) if dense and s[i] > 0 else 0.0
             scores[L], best[L] = float(s[i]) + STATEMENT_WEIGHT * statement, units[i]
             named[L] = float(evidence[L].rows[:, C["o_lex"]].max())
-            own = np.where(evidence[L].rows[:, C["oh_lex"]] >= MENTIONED, s, -1.0)
+            # of the rows whose key names it, the one whose key is it ("S3", not "S3 - IA", for the option "S3")
+            key = set(content_terms(options[L]))
+            exact = np.array([float(bool(key) and set(content_terms(u.passage.title)) == key) for u in units])
+            own = np.where(evidence[L].rows[:, C["oh_lex"]] >= MENTIONED, s + exact * (1.0 + float(s.max())), -1.0)
             about[L] = units[int(np.argmax(own))] if own.max() >= 0 else None
         else:
             scores[L], best[L], named[L], about[L] = 0.0, None, 0.0, None
