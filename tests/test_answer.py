@@ -288,6 +288,14 @@ def test_a_summary_of_a_heading_of_the_notes_goes_over_its_parts_and_of_anything
     assert tutor.ask("summarize dynamodb").refused  # named in passing, never a heading
 
 
+def test_a_sentence_that_leans_on_the_one_before_is_not_cut_from_it(tutor):
+    # "Same as IA. However, data is stored in a single availability zone only": alone, "Same as IA" says the two
+    # classes are one
+    for q in ("What are the S3 storage classes?", "what is one zone IA?"):
+        ans = tutor.ask(q)
+        assert "Same as IA; however, data is stored in a single availability zone" in ans.answer, ans.answer
+
+
 def test_what_something_costs_is_answered_with_its_own_price_from_wherever_the_notes_give_it(tutor):
     # the Dedicated Hosts row opens on what a host is; its price sits in its last item
     ans = tutor.ask("How much does a Dedicated Host cost?")

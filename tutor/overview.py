@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 
 from .acronyms import acronyms
-from .text import content_terms, sentences
+from .text import content_terms
 from .types import Answer, Citation, Passage, Retrieval
+from .units import reading_sentences
 
 KINDS_CUE = re.compile(r"\b(kinds|types|classes|families|tiers|engines|options|sorts|flavou?rs|ways|terms|terminology)\b"
                        r"|\bkinds? of\b|\btypes? of\b", re.I)
@@ -35,7 +36,7 @@ def _table_rows(top: Passage, passages) -> list[Passage]:
 
 def _line(p: Passage, max_words: int) -> str:
     cell = next((c for _, c in p.fields[1:] if c.strip()), "")
-    first = (p.items[0] if p.items and p.items[0] in cell else (sentences(cell) or [""])[0]).strip().rstrip(".;")
+    first = (p.items[0] if p.items and p.items[0] in cell else (reading_sentences(cell) or [""])[0]).strip().rstrip(".;")
     if not first or first.lower() == p.title.lower():
         return p.title
     ws = first.split()

@@ -41,7 +41,9 @@ class Unit:
 _DANGLING = re.compile(r"(?::|\b(?:to|for|of|with|from|by|like|as|include|includes|including))\s*$", re.I)
 _CHILD_MAX_WORDS = 10
 # "This breaks the replication": a sentence that opens on a demonstrative says something of the one before.
-_ANAPHOR = re.compile(r"^(?:This|That|These|Those)\b")
+# "Same as IA. However, data is stored in a single availability zone only": one that opens on a contrast too (cut
+# after the first, "S3 - One Zone IA: Same as IA" read as if the two classes were one).
+_ANAPHOR = re.compile(r"^(?:This|That|These|Those|However|But|Except|Unlike)\b")
 
 
 def _join_dangling(items: tuple[str, ...]) -> list[str]:
@@ -88,7 +90,8 @@ def _nest(items: tuple[str, ...], depth: tuple[int, ...]) -> list[str]:
     return [f"{head} ({'; '.join(kids)})" if kids else head for head, kids in nest_groups(items, depth)]
 
 
-def _sentences(text: str) -> list[str]:
+def reading_sentences(text: str) -> list[str]:
+    """Sentences as an answer quotes them: one that leans on the one before ("This …", "However, …") joined to it."""
     out: list[str] = []
     for s in sentences(text):
         if out and _ANAPHOR.match(s):  # one sentence, so that it ends on one citation
@@ -122,10 +125,10 @@ def units_of(p: Passage, rank: int = 0) -> list[Unit]:
                     add(", ".join(cell_items), f"{ctx} — {lead}" if lead else ctx)
                 else:
                     for it in cell_items:
-                        for s in _sentences(it):
+                        for s in reading_sentences(it):
                             add(s, ctx)
             else:
-                for s in _sentences(cell):
+                for s in reading_sentences(cell):
                     add(s, ctx)
         if len(p.fields) <= 1:
             add(p.text)
@@ -138,13 +141,13 @@ def units_of(p: Passage, rank: int = 0) -> list[Unit]:
         else:
             as_context = nwords(head) <= 6 and not head.endswith("?")
             if not head.endswith("?") and not as_context:  # a short head lives on as its items' context
-                for s in _sentences(head):
+                for s in reading_sentences(head):
                     add(s)
             for it in items:
-                for s in _sentences(it):
+                for s in reading_sentences(it):
                     add(s, head if as_context else "")
     else:
-        for s in _sentences(p.text):
+        for s in reading_sentences(p.text):
             add(s)
     return out
 
