@@ -213,3 +213,14 @@ def test_a_long_passage_cut_into_a_unit_says_it_was_cut():
     p = Passage(file="n.md", start=1, end=1, section=("S",), kind="paragraph", text=long)
     assert any(u.text.endswith("…") for u in units_of(p))
     assert all(len(u.text.split()) <= 61 for u in units_of(p))
+
+
+def test_a_number_in_an_option_meets_only_that_number(tutor):
+    from tutor.text import content_terms
+
+    # "10,000 IOPS" is ten thousand; "10.0.0.0/16" is one address: neither is the "10" of "top 10"
+    assert content_terms("more than 10,000 IOPS") == ["10000", "iop"]
+    assert "10" not in content_terms("10.0.0.0/16")
+    ans = _ask(tutor, "What is the default VPC CIDR?",
+               {"A": "10.0.0.0/16", "B": "172.31.0.0/16", "C": "192.168.0.0/16", "D": "10.0.0.0/8"})
+    assert "top 10" not in ans.answer and "10,000" not in ans.answer, ans.answer

@@ -259,7 +259,8 @@ def term_alternates(text: str) -> dict[str, frozenset[str]]:
             out.setdefault(stem(w), set()).add(stem(w.replace("-", "")))
             continue
         pieces = [x for x in re.split(r"[.\-]", w) if x and x not in STOPWORDS]
-        if len(pieces) <= 1 and ("-" not in w and "." not in w):
+        if len(pieces) <= 1 and ("-" not in w and "." not in w) or re.fullmatch(r"[\d.]+", w):
+            # "10.0.0.0" is one number: its "10" does not meet "top 10"
             out.setdefault(stem(w), set())
             continue
         whole = {stem(w), stem(re.sub(r"[.\-]", "", w))}

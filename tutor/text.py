@@ -7,6 +7,8 @@ from functools import lru_cache
 import Stemmer
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
+# "10,000 IOPS" is the number 10000, not "10" and "000" (a "10.0.0.0/16" option matched it on "10")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 
 # Function words and question scaffolding: they carry no topic, so they neither match nor count.
 STOPWORDS = frozenset(
@@ -43,7 +45,7 @@ def english_zipf(word: str) -> float:
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens; keeps 'gp2', 'x-forwarded-for', '3.5', 'node.js' whole."""
-    return _TOKEN.findall(text.lower())
+    return _TOKEN.findall(_THOUSANDS.sub("", text.lower()))
 
 
 def stem(word: str) -> str:
@@ -61,7 +63,7 @@ def content_terms(text: str) -> list[str]:
         unit = _NUMBER_UNIT.match(w)
         if unit:
             out.extend(unit.groups())
-        elif "-" in w or "." in w:
+        elif ("-" in w or "." in w) and not re.fullmatch(r"[\d.]+", w):  # "10.0.0.0" is one number, not "10"
             # 'x-forwarded-for' also matches 'forwarded'; 'node.js' also 'node'
             out.extend(stem(p) for p in re.split(r"[.\-]", w) if p and p not in STOPWORDS)
     return out
