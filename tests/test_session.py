@@ -309,6 +309,21 @@ def test_a_contrast_hint_names_a_sibling_it_can_show_whole(bank):
                 assert "___" not in hint, (item.question, hint)
 
 
+def test_no_hint_gives_away_a_sibling_rows_answer_which_the_bank_asks_next(bank):
+    # F1's hint quoted I3's "High Speed Storage", the answer to the next question in table order
+    shown = 0
+    for item in bank:
+        if item.kind != "free" or item.qtype not in ("term", "field") or not item.siblings:
+            continue
+        hints = hints_for(item)
+        for sib in item.siblings:
+            clue = re.split(r";\s|\.\s", sib)[0].strip().rstrip(".")
+            if len(clue.split()) >= 2:
+                assert all(clue.lower() not in h.lower() for h in hints), (item.question, clue, hints)
+        shown += hints[1].startswith("How does it differ from")
+    assert shown >= 20  # the contrast is still made, by name
+
+
 def test_a_retry_keeps_the_points_an_earlier_attempt_made(tutor, store, bank):
     item = _find(bank, lambda it: it.kind == "free" and len(it.key_points) == 2 and it.qtype == "term"
                  and all(len(k.split()) >= 3 for k in it.key_points))

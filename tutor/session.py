@@ -49,7 +49,10 @@ _QUESTION_SUBJECT = re.compile(r"^(?:what|which|how|why|when|where|who|does|do|i
 HINT_OTHER_FIELD = 'Which one has the {label} "{value}"?'
 HINT_ELIMINATE = "It is not {names}. Which of the others is it?"
 HINT_ELIMINATE_MCQ = "It is not {letters}."
-HINT_CONTRAST = 'How does it differ from {name}, where your notes say "{clue}"?'
+# By name only: a sibling's cell is the answer to that sibling's own question, and the bank asks them in table order
+# (F1's hint quoting I3's "High Speed Storage" gave away the next question)
+HINT_CONTRAST = "How does it differ from {names}, next to it in your notes? What does it do that they do not?"
+HINT_CONTRAST_ONE = "How does it differ from {name}, next to it in your notes? What does it do that {name} does not?"
 HINT_POINTS = 'Your notes make {n} point{s} here; the first one has {k} words and starts with "{start}". How does it go on?'
 HINT_POINTS_SOME = ('Your notes list {n} points here, and any {need} of them answer it; one has {k} words and starts with '
                     '"{start}". How does it go on?')
@@ -148,16 +151,14 @@ def hint_guide(item: QuizItem, ruled_out: frozenset[str] = frozenset(), got: fro
         k = min(4, len(item.sibling_names) // 2)  # the same: at least two entries stay in play
         if k >= 1:
             return HINT_ELIMINATE.format(names=_or(item.sibling_names[:k]))
-    if item.qtype in ("term", "field") and item.siblings and item.sibling_names:
+    if item.qtype in ("term", "field") and item.sibling_names:
         banned = answer_terms(item)
-        for name, sib in zip(item.sibling_names, item.siblings):
-            clue = re.split(r";\s|\.\s", sib)[0].strip().rstrip(".")
-            # a sibling whose name or clue shares the answer's words would be shown blanked ("How does it differ from
-            # ___, where your notes say "End ___"?"): another sibling, or another kind of hint
-            if terms(name) & banned or terms(clue) & banned:
-                continue
-            if len(terms(clue)) >= 1 and len(clue.split()) <= 25:
-                return HINT_CONTRAST.format(name=name, clue=clue)
+        # a sibling whose name shares the answer's words would be shown blanked ("How does it differ from ___?")
+        names = [n for n in item.sibling_names if not terms(n) & banned][:2]
+        if len(names) == 2:
+            return HINT_CONTRAST.format(names=" and ".join(names))
+        if names:
+            return HINT_CONTRAST_ONE.format(name=names[0])
     if item.qtype == "list":
         initials = ", ".join(next((c.upper() for c in k if c.isalnum()), "?") for k in kps)
         return HINT_LIST.format(n=len(kps), initials=initials)
@@ -202,7 +203,7 @@ def hint_cloze(item: QuizItem, ruled_out: frozenset[str] = frozenset()) -> str:
 
 # The hints' own wording is never blanked ("what sets Group apart" stays readable when "set" is a key term).
 _TEMPLATE_TERMS = frozenset(t for text in [HINT_TOPIC, HINT_CONCEPT, *CONCEPTS.values(), CONCEPT_DEFAULT, CONCEPT_QUESTION, HINT_OTHER_FIELD,
-                                           HINT_ELIMINATE, HINT_CONTRAST, HINT_POINTS, HINT_POINTS_SOME, HINT_LIST, HINT_NUMBER, HINT_FILL,
+                                           HINT_ELIMINATE, HINT_CONTRAST, HINT_CONTRAST_ONE, HINT_POINTS, HINT_POINTS_SOME, HINT_LIST, HINT_NUMBER, HINT_FILL,
                                            HINT_ACRONYM, HINT_CLOZE, HINT_REREAD]
                             for t in terms(re.sub(r"\{\w+\}", " ", text)))
 
