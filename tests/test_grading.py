@@ -654,3 +654,69 @@ def test_an_acronym_meets_the_name_the_notes_spell_out_before_it(grader):
     g = grader.grade(IAM_Q, ref, "PCI DSS compliance", key_points=kps)
     assert kps[0] in g.matched and kps[1] not in g.matched, g
     assert kps[0] not in grader.grade(IAM_Q, ref, "it integrates with other services", key_points=kps).matched
+
+
+def test_number_words_are_the_notes_digits(grader):
+    from tutor.grading_features import number_words_as_digits
+
+    assert number_words_as_digits("five", "up to 5 copies") == "5"
+    assert number_words_as_digits("twenty-five GB", "25 GB") == "25 GB"
+    assert number_words_as_digits("one zone", "S3 - One Zone IA, 3 AZs") == "one zone"  # the notes' own word
+    assert number_words_as_digits("the one that is cheap", "5") == "the one that is cheap"  # "one" in a sentence
+    assert number_words_as_digits("five", "no digits here") == "five"
+    q, ref = "How many read replicas can a DB have?", "Allow you to have a read-only copy of your production database (up to 5 copies)"
+    assert grader.grade(q, ref, "up to five copies").verdict == "correct"
+    assert grader.grade(q, ref, "up to seven copies").verdict == "incorrect"
+
+
+def test_a_derived_key_point_is_never_a_bare_connective():
+    assert derive_key_points("Same as IA. However, data is stored in a single availability zone only") == [
+        "Same as IA", "data is stored in a single availability zone only"]
+    assert derive_key_points("Cheap; also, fast") == ["Cheap", "fast"]
+
+
+def test_the_answering_part_and_its_polarity_are_conservative():
+    from tutor.grading_short import answering_part, yes_no_polarity
+
+    composed = ("Automated Backups: Enabled by default; The backup data will be deleted when you delete the RDS instance [1]. "
+                "Snapshots: They are stored even after you delete the original RDS instance, unlike automated backups [2].")
+    part = answering_part("Are automated backups deleted when you delete the RDS instance?", composed)
+    assert part.text == "The backup data will be deleted when you delete the RDS instance" and part.n == 1
+    assert yes_no_polarity("Are automated backups deleted when you delete the RDS instance?", part)[0] is True
+    # the snapshots' clause holds the question's words but says something else of them ("stored"): no polarity
+    part = answering_part("Are snapshots deleted when you delete the RDS instance?", composed)
+    assert part.n == 2 and yes_no_polarity("Are snapshots deleted when you delete the RDS instance?", part) is None
+    # a question with a negation of its own is left to the usual grader
+    part = answering_part("Aren't automated backups deleted when you delete the RDS instance?", composed)
+    assert yes_no_polarity("Aren't automated backups deleted when you delete the RDS instance?", part) is None
+    # a question that names no head may ask for the head: the whole answer stays the reference
+    assert answering_part("Which backups are done manually?", composed) is None
+
+
+@pytest.mark.parametrize("question,answer", [
+    ("Can ST1 be a boot volume?", "No"),
+    ("Can ST1 be a boot volume?", "no, it cannot be used to boot"),
+    ("What replication does a read replica use?", "asynchronous"),
+    ("Are automated backups deleted when you delete the RDS instance?", "Yes"),
+    ("How many read replicas can you have?", "five"),
+    ("What is S3 - One Zone IA?", "like infrequent access but only in a single AZ"),
+])
+def test_a_right_short_answer_without_a_reference_is_correct(tutor, question, answer):
+    # the reference is the sentence of the notes that answers the question, not the passage and the rows beside it
+    g = tutor.grade(question, answer)
+    assert g.verdict == "correct", g
+    assert "However" not in g.missing and "however" not in g.missing
+
+
+@pytest.mark.parametrize("question,answer", [
+    ("Can ST1 be a boot volume?", "Yes"),
+    ("Can ST1 be a boot volume?", "yes, it is bootable"),
+    ("What replication does a read replica use?", "synchronous"),
+    ("Are automated backups deleted when you delete the RDS instance?", "No, they are kept"),
+    ("How many read replicas can you have?", "seven"),
+    ("How many read replicas can you have?", "twenty"),
+    ("What is S3 - One Zone IA?", "stored across multiple availability zones"),
+    ("Are snapshots deleted when you delete the RDS instance?", "Yes"),
+])
+def test_a_wrong_short_answer_without_a_reference_is_not_correct(tutor, question, answer):
+    assert tutor.grade(question, answer).verdict == "incorrect", answer

@@ -34,6 +34,7 @@ from tutor.grading_features import (
     fuzzy_equal,
     is_content,
     looks_english,
+    number_words_as_digits,
     stem,
     words,
 )
@@ -197,7 +198,7 @@ class Grader:
         q_text, r_text = clean_text(question) or "?", clean_text(reference) or "?"
         a_text = clean_text(answer)
         notes = [GRADE_TRUNCATED.format(n=MAX_ANSWER_CHARS)] if len(a_text) > MAX_ANSWER_CHARS else []
-        a_text = a_text[:MAX_ANSWER_CHARS]
+        a_text = number_words_as_digits(a_text[:MAX_ANSWER_CHARS], r_text)  # "five" where the notes say 5
         explicit = [clean_text(k) for k in key_points or [] if clean_text(k)]
         kp_texts = explicit or derive_key_points(r_text)
         if not any(c.isalnum() for c in a_text):
@@ -519,8 +520,15 @@ def _word_negated_differently(kp: Encoded, a: Encoded, idx: list[int]) -> bool:
     return False
 
 
+# Words that join clauses and say nothing of their own: "However" split off "However, data is stored …" is no point
+CONNECTIVES = CLAUSE_WORDS | frozenset("also moreover furthermore thus hence although though yet still instead "
+                                       "otherwise besides then".split())
+
+
 def derive_key_points(reference: str) -> list[str]:
-    """Content phrases of the reference: clauses split at punctuation and clause words, each with a content word."""
+    """Content phrases of the reference: clauses split at punctuation and clause words, each with a content word
+    that is not a connective."""
     chunks = re.split(r"[;:()]|[.!?](?:\s|$)|,\s|\s(?:but|because|whereas|therefore|however)\s", reference)
-    out = [c.strip(" ,-") for c in chunks if c and any(is_content(w) for w in words(c))]
+    out = [c.strip(" ,-") for c in chunks
+           if c and any(is_content(w) and w not in CONNECTIVES for w in words(c))]
     return out or [reference]

@@ -105,6 +105,41 @@ def plain_numbers(text: str) -> str:
     return re.sub(r"(?<![\w.])(\d+)\s?[kK]\b", lambda m: m.group(1) + "000", text)
 
 
+# Number words a learner types for the notes' digits ("five" for "up to 5 copies", "twenty-five", "two hundred").
+_UNIT_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+               "seventeen eighteen nineteen").split()
+_TEN_WORDS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_SCALE_WORDS = {"hundred": 100, "thousand": 1000, "million": 1000000}
+_NUMBER_WORD = re.compile(
+    r"\b(?:(?:%s)(?:[\s-]+(?:%s))?|%s)(?:\s+(?:%s))?\b" % (
+        "|".join(_TEN_WORDS), "|".join(_UNIT_WORDS[1:10]), "|".join(_UNIT_WORDS), "|".join(_SCALE_WORDS)), re.I)
+
+
+def _number_word_value(phrase: str) -> int:
+    parts = [w.lower() for w in re.split(r"[\s-]+", phrase)]
+    n = sum(_TEN_WORDS.index(w) * 10 + 20 if w in _TEN_WORDS else _UNIT_WORDS.index(w)
+            for w in parts if w not in _SCALE_WORDS)
+    return n * _SCALE_WORDS.get(parts[-1], 1)
+
+
+def number_words_as_digits(answer: str, reference: str = "") -> str:
+    """An answer's number words written as digits ("five" → "5"), so that they meet the notes' digits. Only where
+    the reference gives digits and not the word itself ("One Zone IA" stays words), and "one" only as a bare answer:
+    in a sentence it is mostly no count ("the one that …")."""
+    if reference and not _NUM.search(reference):
+        return answer
+    ref_words = set(words(reference)) if reference else set()
+    bare = len(answer.split()) <= 2
+
+    def digits(m: re.Match) -> str:
+        phrase = m.group(0)
+        if phrase.lower() in ref_words or (phrase.lower() == "one" and not bare):
+            return phrase
+        return str(_number_word_value(phrase))
+
+    return _NUMBER_WORD.sub(digits, answer)
+
+
 _NOT_STEMS = {"can't": "can", "won't": "will", "shan't": "shall"}  # not "ca not", "wo not"
 
 

@@ -135,13 +135,24 @@ class Tutor:
         return grader
 
     def find_reference(self, question: str) -> tuple[str, "Citation | None"]:
-        """The notes' own answer to a question: the composed answer's text, cited to its best passage."""
+        """The notes' own answer to a question: the sentence(s) of the composed answer that answer it, cited to their
+        passage (tutor/grading_short.py); the whole composed answer when no part of it stands out."""
+        text, _, citation = self._answering(question)
+        return text, citation
+
+    def _answering(self, question: str):
+        from .grading_short import answering_part
         from .types import Citation
 
         ans = self.ask(question)
         if ans.refused or not ans.citations:
-            return "", None
-        return re.sub(r"\s*\[\d+\]", "", ans.answer), Citation(1, ans.citations[0].passage)
+            return "", None, None
+        composed = re.sub(r"\s*\[\d+\]", "", ans.answer)
+        part = answering_part(question, ans.answer)
+        cited = {c.n: c.passage for c in ans.citations}
+        if part is None or part.n not in cited:
+            return composed, None, Citation(1, ans.citations[0].passage)
+        return part.text, part, Citation(1, cited[part.n])
 
     def grade(self, question: str, answer: str, reference: str | None = None, key_points: list[str] | None = None):
         """Grade a learner's free text; without a reference, the notes supply one."""
@@ -156,18 +167,29 @@ class Tutor:
                                          key_points=item.key_points if key_points is None else key_points,
                                          siblings=list(item.siblings) or None, citation=item.citation,
                                          need=item.need if key_points is None else 0)
-            reference, citation = self.find_reference(question)
+            reference, part, citation = self._answering(question)
+            composed = part.composed if part is not None else reference
             if not reference:
                 raise QuestionError("Your notes don't cover this question, so there is no reference to grade against; paste one.")
             from .grading_context import quantity_stated
+            from .grading_features import number_words_as_digits
 
-            stated = quantity_stated(question, reference, answer)
+            answer = number_words_as_digits(answer or "", composed)  # "five" read replicas is the notes' 5
+            # the whole answer: its row key names what the number counts ("Read Replica: … up to 5 copies")
+            stated = quantity_stated(question, composed, answer)
             if stated:  # "5" for "how many read replicas?": the number the notes give for it, and nothing else
                 from .grading_feedback import GRADE_CORRECT, GRADE_MATCHED
                 from .types import Grade
 
                 return Grade("correct", 1.0, [stated], [], [],
                              f"{GRADE_CORRECT} {GRADE_MATCHED.format(items=stated)}", citation)
+            if part is not None:  # "No" to "Can ST1 be a boot volume?"; "asynchronous" for "what replication …?"
+                from .grading_short import grade_slot, grade_yes_no
+
+                short = grade_yes_no(self.grader, question, part, answer, citation) or \
+                    grade_slot(question, part, answer, citation)
+                if short is not None:
+                    return short
         elif key_points is None:
             # a reference from the notes (a bank item, a table cell) is graded as the quiz grades it: with the rows
             # around it, so that a sibling row's answer is told apart
