@@ -607,3 +607,9 @@ def test_markup_pasted_with_a_question_is_no_part_of_it(tutor):
     assert "alert" not in ans.answer and "img" not in ans.answer
     with pytest.raises(QuestionError, match="empty"):
         tutor.ask("<b></b><script>alert(1)</script>")
+
+
+@pytest.mark.parametrize("q", ["summarize " + "x " * 5000, "summarize ?!?!", "give me an overview of <b>RDS</b>"])
+def test_an_odd_summary_request_gets_a_safe_reply(tutor, q):
+    ans = tutor.ask(q)
+    assert isinstance(ans.answer, str) and ans.answer and "<b>" not in ans.answer
