@@ -145,6 +145,23 @@ def test_a_comparison_written_as_two_things_joined_by_and_draws_on_both(tutor):
     assert "edge location" in ans.answer.lower() and "in-memory" in ans.answer, ans.answer
 
 
+@pytest.mark.parametrize("question, sides", [
+    ("f1 vs p3 - both are accelerator boxes, what's each one actually for?", ("F1", "P3")),
+    ("gp2 vs sc1 - whats each one meant for?", ("(GP2)", "(SC1)")),
+])
+def test_a_terse_comparison_of_two_rows_is_answered_not_refused(tutor, question, sides):
+    # half the words are about the other side, so the support score alone refused these; " - " ends a side
+    ans = tutor.ask(question)
+    assert not ans.refused, ans.answer
+    titles = " ".join(c.passage.title for c in ans.citations)
+    assert all(s in titles for s in sides), titles
+
+
+def test_a_comparison_with_a_side_the_notes_never_name_is_still_refused(tutor):
+    ans = tutor.ask("io1 vs io2 - is io2 just the newer version?")
+    assert ans.refused, ans.answer
+
+
 def test_short_bullet_head_is_not_an_answer_sentence_of_its_own(tutor):
     ans = tutor.ask("my bucket gets more than 300 GET requests per second, what should I do?")
     sentences = [s.strip() for s in ans.answer.split("].") if s.strip()]

@@ -316,7 +316,7 @@ def _sides_inside(units: list[Unit], passage: Passage, asked: set[str]) -> list[
     return picks if len(picks) >= 2 else []
 
 
-_SIDE_END = re.compile(r"[?,;:.!]|\s(?:for|if|when|in|to|with|where|which|because|so|and|or)\s", re.I)
+_SIDE_END = re.compile(r"[?,;:.!]|\s[-–—]+\s|\s(?:for|if|when|in|to|with|where|which|because|so|and|or)\s", re.I)
 
 
 _DIFFER = re.compile(r"\b(differen\w*|differ|compare|comparison)\b", re.I)
@@ -337,7 +337,7 @@ def compared_phrases(question: str) -> tuple[str, str] | None:
     m = re.search(r"(.*?)\b(?:vs\.?|versus)\s+(.*)", question, re.I)
     if m:
         left, right = m.group(1), m.group(2)
-        left = re.split(r"[?,;:.!]\s*", left)[-1]
+        left = re.split(r"[?,;:.!]\s*|\s[-–—]+\s", left)[-1]
         left = " ".join(left.split()[-3:])
     else:
         m = re.search(r"\b(?:between|compare)\s+(.+?)\s+(?:and|with|to)\s+(.*)", question, re.I)
@@ -657,6 +657,26 @@ def continues_covered(question: str, history: list[str], retrieval: Retrieval, r
     return bool(_ANOTHER.search(question)) and top.kind == was.kind == "table_row" and top.section[:-1] == was.section[:-1]
 
 
+def names_both_sides(question: str, retrieval: Retrieval, retriever) -> bool:
+    """"f1 vs p3 - what's each one for?", "gp2 vs sc1": a comparison whose two sides are each the title of a different
+    passage among the first five (a row or heading of the notes) is covered, whatever its other words; its support
+    score is low because half its words are about the other side. A side the notes do not title ("io1 vs io2",
+    "trust policy vs permissions policy") leaves the decision to the score."""
+    sides = compared_phrases(retriever.speller.fix(question))
+    if not sides:
+        return False
+    titled = []
+    for side in sides:
+        terms = set(content_terms(side))
+        if not terms:
+            return False
+        hit = next((r.passage.id for r in retrieval.results[:5] if terms <= retriever.terms[r.passage.id].title), None)
+        if hit is None:
+            return False
+        titled.append(hit)
+    return titled[0] != titled[1]
+
+
 # The thing a "what is X?" question asks about: X, up to a clause word or punctuation ("what is aws direct connect
 # and when would a company need it?" → "aws direct connect").
 _DEFINED = re.compile(
@@ -808,7 +828,8 @@ def compose(
         if spelled is not None:
             return spelled
     if not retrieval.results or (support < threshold and not continues_covered(question, history, retrieval, retriever,
-                                                                                  threshold)):
+                                                                                  threshold)
+                                 and not (not history and names_both_sides(question, retrieval, retriever))):
         # a follow-up's own words ("and if i kill it myself?") name too little: say what it followed
         # (the question that named the subject: "how do I force encryption?" after "are new S3 buckets public?" and
         # "what's the difference between the two?" followed the buckets, not "between two")
