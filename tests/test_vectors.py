@@ -23,6 +23,25 @@ def test_questions_are_not_kept_for_long():
     assert calls.count("q1") == 2
 
 
+def test_a_comparison_embeds_its_question_and_both_sides_in_one_model_call(tutor):
+    # one forward pass over three short texts instead of three passes: the model's fixed cost per call is most of a
+    # short question's; the vectors are the same ones (the answer does not change)
+    r = tutor.retriever
+    singles, batches = [], []
+    one, many = r.vectors.embed, r.vectors.embed_many
+    r.vectors.embed = lambda t: singles.append(t) or one(t)
+    r.vectors.embed_many = lambda ts: batches.append(list(ts)) or many(ts)
+    try:
+        q = "ALB vs NLB - which one for millions of TCP requests a second?"
+        ans = tutor.ask(q)
+    finally:
+        r.vectors.embed, r.vectors.embed_many = one, many
+    assert not singles and len(batches) == 1 and {"ALB", "NLB"} <= set(batches[0]), (singles, batches)
+    assert "Network Load Balancer" in ans.answer, ans.answer
+    v = r.vectors.question("ALB")
+    assert abs(float(v @ np.asarray(one("ALB"), dtype=np.float32)) - 1.0) < 1e-4
+
+
 def test_unit_files_round_trip_and_damaged_or_foreign_files_read_as_missing(tmp_path):
     files = UnitFiles(tmp_path)
     vecs = np.arange(6, dtype=np.float32).reshape(3, 2)

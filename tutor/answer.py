@@ -798,6 +798,15 @@ def refusal(question: str, retrieval: Retrieval, confidence: float, about: str =
 
 
 # ---------------------------------------------------------------- entry point
+def own_words(question: str, retriever) -> str | None:
+    """The learner's own words, as the composer weighs the notes' sentences by closeness to them ("MFA" spelled out
+    as the notes write it); None when it does not (a comparison, a quantity, sentences without vectors)."""
+    fixed = retriever.speller.fix(question)
+    if COMPARE_CUES.search(fixed) or asks_for_number(fixed) or not retriever.units_embedded:
+        return None
+    return retriever.acronym_map.expand(without_asides(question))
+
+
 def compose(
     question: str,
     retrieval: Retrieval,
@@ -862,9 +871,9 @@ def compose(
     # one with the number ("up to 5 copies") lost its place.
     quantity = asks_for_number(fixed)
     closeness = None
-    if units and not COMPARE_CUES.search(fixed) and not quantity and retriever.units_embedded:
-        asked = retriever.acronym_map.expand(plain)  # "MFA" means what the notes spell out
-        closeness = retriever.units_matrix(units) @ retriever.vectors.question(asked)
+    own = own_words(question, retriever)
+    if units and own:
+        closeness = retriever.units_matrix(units) @ retriever.vectors.question(own)
     _score_units(units, q_terms, retriever.bm25.idf, retrieval.results, closeness, question)
     if DEFINE_CUES.search(fixed) or DEFINE_CUES.search(plain):
         # "what is a read replica?": notes open on what a thing is, so the first unit of a passage the question

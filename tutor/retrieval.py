@@ -257,7 +257,7 @@ class Retriever:
         terms = {p.id: rerank.passage_terms_of(p, d, a) for p, d, a in zip(passages, docs, acrs)}
         texts = [p.embed_text for p in passages]
         return cls({p.id: p for p in passages}, BM25Index(passages, docs), embed_query, dense_search, settings, terms,
-                   Speller(texts), AcronymMap(texts), VectorCache(embed_query),
+                   Speller(texts), AcronymMap(texts), VectorCache(embed_query, embed_many=embed_texts),
                    unit_vectors(passages, unit_files, embed_texts))
 
     def candidates(self, query: str, weights: dict[str, float] | None = None) -> list[tuple[ScoredPassage, dict]]:
@@ -283,7 +283,10 @@ class Retriever:
             out.append((ScoredPassage(self.passages[pid], fused[pid], dmap.get(pid), lmap.get(pid)), feats))
         return out
 
-    def retrieve(self, question: str, history: list[str] | None = None, k: int | None = None) -> Retrieval:
+    def retrieve(self, question: str, history: list[str] | None = None, k: int | None = None,
+                 also_embed: list[str] | None = None) -> Retrieval:
+        """`also_embed`: texts the answer will embed after retrieval (the learner's own words), embedded in the same
+        batch as the query."""
         question = self.acronym_map.spell_numbered(self.speller.fix(without_asides(question)))
         history = [self.acronym_map.spell_numbered(self.speller.fix(without_asides(h))) for h in history or []]
         query = shape_query(question, history)
@@ -304,6 +307,10 @@ class Retriever:
         if gone:
             weights = {t: w for t, w in weights.items() if t not in gone}
             query = " ".join([question, *(_without(q, gone) for q in chain)])
+        # every text this ask embeds, in one model call: the query as ranked and as its support is judged (acronyms
+        # spelled out), each side of a comparison, and what the answer weighs sentences by
+        self.vectors.prefetch([query, self.acronym_map.expand(query), *(self._sides(question) if not followup else ()),
+                               *(also_embed or ())])
         results = self.ranked(query, weights)
         ranked_ids = [r.passage.id for r in results]
         if not followup:
@@ -348,15 +355,18 @@ class Retriever:
         asked = set(own)
         return any(asked <= pt.title for pt in self.terms.values())
 
-    def _both_sides(self, question: str, results: list[ScoredPassage]) -> list[ScoredPassage]:
-        """"lambda vs api gateway - what's the actual difference?": each side is asked alone too, and its best passage
-        goes within the first few if the whole question did not bring it there."""
+    @staticmethod
+    def _sides(question: str) -> tuple[str, ...]:
+        """The two sides of a comparison, each of which is asked alone as well (empty when none is written)."""
         from .answer import compared_phrases
 
         sides = compared_phrases(question)
-        if not sides or not all(content_terms(s) for s in sides):
-            return results
-        for side in sides:
+        return sides if sides and all(content_terms(s) for s in sides) else ()
+
+    def _both_sides(self, question: str, results: list[ScoredPassage]) -> list[ScoredPassage]:
+        """"lambda vs api gateway - what's the actual difference?": each side is asked alone too, and its best passage
+        goes within the first few if the whole question did not bring it there."""
+        for side in self._sides(question):
             terms = set(content_terms(side))
             top = self.ranked(side, dict.fromkeys(terms, 1.0))
             if not top or any(r.passage.id == top[0].passage.id for r in results[:SIDES_WITHIN]):

@@ -97,15 +97,15 @@ class Tutor:
         return list(self.retriever.passages.values())
 
     # ------------------------------------------------------------ answering
-    def retrieve(self, question: str, history: list[str] | None = None) -> Retrieval:
+    def retrieve(self, question: str, history: list[str] | None = None, also_embed: list[str] | None = None) -> Retrieval:
         q = clean_question(question)
         r = self.retriever
         if not r.passages:
             raise IndexUnavailable("The index is empty: put notes in the corpus folder and run `tutor ingest`.")
-        return r.retrieve(q, [h for h in (history or []) if h and h.strip()])
+        return r.retrieve(q, [h for h in (history or []) if h and h.strip()], also_embed=also_embed)
 
     def ask(self, question: str, history: list[str] | None = None, options: dict[str, str] | None = None) -> Answer:
-        from .answer import compose, split_options
+        from .answer import compose, own_words, split_options
 
         q = clean_question(question)
         if options is None:  # a practice question pasted whole, options and all, as the CLI and the web UI take it
@@ -117,7 +117,8 @@ class Tutor:
             keep_vectors_in(self.settings.home)
         if history and self.retriever.passages and self.retriever.stands_alone(q):
             history = []  # "how do i bake bread" is no follow-up on the RIs asked before
-        retrieval = self.retrieve(q, history)
+        own = None if options or not self.retriever.passages else own_words(q, self.retriever)
+        retrieval = self.retrieve(q, history, also_embed=[own] if own else None)
         ans = compose(q, retrieval, self.retriever, self.settings.answer, history or [], options)
         if self.settings.llm:  # optional rephrasing, checked against the cited passages (tutor/llm.py)
             from .llm import rephrase

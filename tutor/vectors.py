@@ -32,8 +32,10 @@ class _Lru:
 
 
 class VectorCache:
-    def __init__(self, embed: Callable[[str], list[float]], questions_limit: int = QUESTIONS_LIMIT):
+    def __init__(self, embed: Callable[[str], list[float]], questions_limit: int = QUESTIONS_LIMIT,
+                 embed_many: Callable[[list[str]], list[list[float]]] | None = None):
         self.embed = embed
+        self.embed_many = embed_many
         self._questions = _Lru(questions_limit)
         self._lock = threading.Lock()
 
@@ -46,3 +48,16 @@ class VectorCache:
             with self._lock:
                 self._questions.put(text, v)
         return v
+
+    def prefetch(self, texts: list[str]) -> None:
+        """Embed in one batch the texts an ask will need: a comparison embeds the question and each side, a
+        follow-up its query and the learner's own words. One forward pass over three short texts takes about 60% of
+        three passes (the model's fixed cost per call is most of a short text's)."""
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t and self._questions.get(t) is None]
+        if len(missing) < 2 or self.embed_many is None:
+            return  # one text is embedded when first asked for, as before
+        vs = self.embed_many(missing)
+        with self._lock:
+            for t, v in zip(missing, vs):
+                self._questions.put(t, np.asarray(v, dtype=np.float32))
