@@ -185,6 +185,15 @@ class QueryEmbedding:
     def get_text_embedding_batch(self, texts: list[str], **kwargs) -> list[list[float]]:
         return self.full.get_text_embedding_batch(texts, **kwargs)
 
+    def embed_questions(self, texts: list[str]) -> list[list[float]]:
+        """The few texts of one ask (a comparison's sides): one by one on the light encoder, not a reason to load
+        the full model (seconds of a cold start)."""
+        if not full_model_loaded():
+            self._thread.join()
+            if self._encoder is not None:
+                return [self._encoder.embed(t) for t in texts]
+        return self.full.get_text_embedding_batch(texts)
+
     def __getattr__(self, name: str):  # _model, get_query_embedding, ...: the real thing
         if name.startswith("__"):
             raise AttributeError(name)

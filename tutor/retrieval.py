@@ -250,14 +250,14 @@ class Retriever:
 
     @classmethod
     def build(cls, passages: list[Passage], embed_query, dense_search, settings,
-              unit_files: UnitFiles | None = None, embed_texts=None) -> "Retriever":
+              unit_files: UnitFiles | None = None, embed_texts=None, embed_questions=None) -> "Retriever":
         # Tokenise each passage once: BM25 and the reranker share the term lists.
         acrs = [acronyms(f"{p.title} {p.section_path}") for p in passages]
         docs = [passage_terms(p, a) for p, a in zip(passages, acrs)]
         terms = {p.id: rerank.passage_terms_of(p, d, a) for p, d, a in zip(passages, docs, acrs)}
         texts = [p.embed_text for p in passages]
         return cls({p.id: p for p in passages}, BM25Index(passages, docs), embed_query, dense_search, settings, terms,
-                   Speller(texts), AcronymMap(texts), VectorCache(embed_query, embed_many=embed_texts),
+                   Speller(texts), AcronymMap(texts), VectorCache(embed_query, embed_many=embed_questions),
                    unit_vectors(passages, unit_files, embed_texts))
 
     def candidates(self, query: str, weights: dict[str, float] | None = None) -> list[tuple[ScoredPassage, dict]]:

@@ -53,6 +53,11 @@ class Tutor:
     def embed_texts(self, texts: list[str]) -> list[list[float]]:
         return self.embedding.get_text_embedding_batch(texts)
 
+    def embed_questions(self, texts: list[str]) -> list[list[float]]:
+        """One ask's texts in one model call (the light encoder of `tutor ask` takes them one by one)."""
+        light = getattr(self.embedding, "embed_questions", None)
+        return light(texts) if light is not None else self.embedding.get_text_embedding_batch(texts)
+
     def embed_query(self, text: str) -> list[float]:
         with self._qlock:
             hit = self._qcache.get(text)
@@ -89,7 +94,7 @@ class Tutor:
                 passages = self.store.passages()
                 self._retriever = Retriever.build(
                     passages, self.embed_query, self.store.query, self.settings.retrieval,
-                    self.store.unit_files, self.embed_texts,
+                    self.store.unit_files, self.embed_texts, self.embed_questions,
                 )
             return self._retriever
 
