@@ -459,6 +459,16 @@ def test_a_follow_up_asking_for_another_row_of_the_table_just_answered_is_answer
     assert not ans.refused or "(asked about “what is spot”)" in ans.answer, ans.answer
 
 
+@pytest.mark.parametrize("question", ["what other terms are there?",
+                                      "what are the other key terms i should know besides that one?"])
+def test_asking_for_the_other_rows_after_one_lists_the_rest_of_its_table(tutor, question):
+    # RTMP was answered; "the other terms" are CloudFront's other rows, all of them: not IAM's "Critical Terms"
+    # (whose heading has the word), not one row alone, not RTMP again
+    ans = tutor.ask(question, ["whats rtmp in cloudfront?"])
+    titles = [c.passage.title for c in ans.citations]
+    assert titles == ["Edge location", "Origin", "Distribution"], ans.answer
+
+
 def test_a_sentence_that_opens_on_its_verb_is_given_its_subject(tutor):
     # the notes' "Is a service that collects data about requests …" sits under "What is X-Ray?"; read in an answer
     # comparing X-Ray with Step Functions, it must say which one it is

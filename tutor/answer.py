@@ -860,7 +860,7 @@ def compose(
         return refuse()
     if unknown_code(question, retriever.bm25.vocab):
         return refuse()
-    overview = table_overview(question, retrieval, retriever.passages.values())
+    overview = table_overview(question, retrieval, retriever.passages.values(), history)
     if overview is not None:
         return overview
     q_terms = set(content_terms(retrieval.query))

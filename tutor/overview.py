@@ -65,7 +65,20 @@ def _lists_the_kinds(question: str, top: Passage, rows: list[Passage], extra: se
     return extra <= said
 
 
-def table_overview(question: str, retrieval: Retrieval, passages) -> Answer | None:
+def _others_asked(question: str, top: Passage, rows: list[Passage], history: list[str]) -> list[Passage] | None:
+    """"what are the other key terms besides that one?" after "what's RTMP in CloudFront?": the rows of the table
+    but the one the previous question named; None when that is not what is asked."""
+    from .retrieval import asks_another
+
+    if not history or not asks_another(question):
+        return None
+    before = set(content_terms(history[-1]))
+    named = [p for p in rows if set(content_terms(p.title)) & before]
+    others = [p for p in rows if p not in named]
+    return others if len(named) == 1 and len(others) >= 2 and top in others else None
+
+
+def table_overview(question: str, retrieval: Retrieval, passages, history: list[str] | None = None) -> Answer | None:
     if not KINDS_CUE.search(question) or not retrieval.results:
         return None
     top = retrieval.results[0].passage
@@ -74,6 +87,9 @@ def table_overview(question: str, retrieval: Retrieval, passages) -> Answer | No
     rows = _table_rows(top, passages)
     if len(rows) < 2:
         return None
+    others = _others_asked(question, top, rows, history or [])
+    if others is not None:
+        return _overview(question, retrieval, others)
     asked = set(content_terms(retrieval.query)) - _FILLER
     # what the table is about (its section, its key column) may be named; anything else asks for more
     about = set(content_terms(" ".join([*top.section[:-1], top.fields[0][0]]))) | set(acronyms(" ".join(top.section[:-1])))
@@ -81,6 +97,10 @@ def table_overview(question: str, retrieval: Retrieval, passages) -> Answer | No
     extra = asked - about - shared
     if extra and not _lists_the_kinds(question, top, rows, extra):
         return None
+    return _overview(question, retrieval, rows)
+
+
+def _overview(question: str, retrieval: Retrieval, rows: list[Passage]) -> Answer:
     cites = [Citation(i + 1, p) for i, p in enumerate(rows)]
     per_row = max(LINE_WORDS, TOTAL_WORDS // len(rows))
     text = " ".join(f"{_line(p, per_row)} [{c.n}]." for p, c in zip(rows, cites))

@@ -328,6 +328,13 @@ class Retriever:
             if row is not None:
                 results = [r for r in results if r.passage.id != row.id] + [r for r in results if r.passage.id == row.id]
                 results = _sibling_first(results, row)
+                named = row is prev[0].passage and set(content_terms(row.title)) & set(
+                    content_terms(self.acronym_map.expand(history[-1])))
+                if named and not _same_table(results[0].passage, row):
+                    # "what other terms are there?" after "what's RTMP?": the other rows of the table the previous
+                    # question named a row of, even when the query's words ("terms") ranked another table first (IAM's
+                    # Critical Terms)
+                    results = self._sibling_pulled_in(results, row)
         if SELECTS.search(question):
             results = _fitting_first(results, question)
         if [r.passage.id for r in results] != ranked_ids:
@@ -410,6 +417,16 @@ class Retriever:
             return set()
         return {t for t in content_terms(previous) if t not in own and self._row_tables.get(t, set()) & named}
 
+    def _sibling_pulled_in(self, results: list[ScoredPassage], row: Passage) -> list[ScoredPassage]:
+        """The best-ranked other row of `row`'s table first (the first of them in the notes if none was ranked)."""
+        ranked = next((r for r in results if _same_table(r.passage, row)), None)
+        if ranked is None:
+            first = min((p for p in self.passages.values() if _same_table(p, row)), key=lambda p: p.start, default=None)
+            if first is None:
+                return results
+            ranked = ScoredPassage(first, results[0].score if results else 0.0, None, None)
+        return [ranked] + [r for r in results if r is not ranked]
+
     def _row_named(self, prev: list[ScoredPassage], question: str) -> Passage | None:
         """The table row the previous question was about: the first of its best passages that is a row whose key
         the question names ("what does Redis give me?" → the Redis row), else its best passage if that is a row."""
@@ -472,6 +489,10 @@ def _first_within(results: list[ScoredPassage], wanted, within: int) -> list[Sco
     """The best of the first `within` results that is `wanted` goes first (the order is kept otherwise)."""
     hit = next((r for r in results[:within] if wanted(r)), None)
     return results if hit is None else [hit] + [r for r in results if r is not hit]
+
+
+def _same_table(p: Passage, row: Passage) -> bool:
+    return p.kind == "table_row" and p.id != row.id and p.file == row.file and p.section[:-1] == row.section[:-1]
 
 
 def _sibling_first(results: list[ScoredPassage], row: Passage, within: int = 5) -> list[ScoredPassage]:
