@@ -222,6 +222,18 @@ def test_items_under_one_key_read_as_one_sentence(tutor):
     assert ans.answer.count("Automated Backups:") == 1, ans.answer
 
 
+def test_a_count_asked_of_what_the_conversation_is_about_gets_a_count_not_a_duration(tutor):
+    # "how many can i have?" names nothing it counts: the read replicas the conversation got to ("up to 5 copies"),
+    # though the history's Multi-AZ words outscore that sentence
+    ans = tutor.ask("how many can i have?", ["what does rds multi-az do?", "and read replicas?"])
+    assert not ans.refused and "up to 5 copies" in ans.answer, ans.answer
+    # Glacier gives no count: "3 - 5 hours" is how long, not how many
+    assert tutor.ask("how many can i have?", ["what is glacier?"]).refused
+    ans = tutor.ask("how long does it take?", ["what is glacier?"])
+    assert not ans.refused and "3 - 5 hours" in ans.answer, ans.answer
+    assert tutor.ask("how long does promoting a read replica take?").refused  # the notes say it can be, not how long
+
+
 def test_a_number_the_notes_do_not_give_is_refused_not_guessed(tutor):
     from tutor.answer import asks_for_number
 

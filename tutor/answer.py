@@ -612,6 +612,41 @@ def states_quantity(units: list["Unit"], head: str | None) -> bool:
     return any(_states(u, head, False) for u in units)
 
 
+def fits_kind(units: list["Unit"], question: str) -> bool:
+    """"how many can i have?" that names nothing it counts is not answered by "3 - 5 hours", nor "how long …?" by a
+    count: some unit gives a number of the asked kind. Questions that name what they count are checked by it."""
+    if quantity_head(question):
+        return True
+    if re.search(r"\bhow many\b", question, re.I):
+        return any(_A_COUNT.search(u.text) for u in units)
+    if re.search(r"\bhow long\b", question, re.I):
+        return any(_A_DURATION.search(u.text) for u in units)
+    return True
+
+
+def counted_in_subject(units: list["Unit"], retrieval: Retrieval, question: str, history: list[str]) -> list["Unit"]:
+    """The best unit of the best passage that gives a number, for a follow-up whose quantity names no thing; else
+    none."""
+    if quantity_head(question) or not is_followup(question, history) or not retrieval.results:
+        return []
+    if re.search(r"\bhow many\b", question, re.I):
+        fits = _A_COUNT  # "up to 5 copies", not "3 - 5 hours"
+    elif re.search(r"\bhow long\b", question, re.I):
+        fits = _A_DURATION
+    else:
+        return []
+    top = retrieval.results[0].passage.id
+    giving = [u for u in units if u.passage.id == top and fits.search(u.text)]
+    return [max(giving, key=lambda u: u.score)] if giving else []
+
+
+_TIME_UNITS = r"ms|milliseconds?|seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?"
+_A_DURATION = re.compile(r"\d[\d,.]*\s*(?:-\s*\d[\d,.]*\s*)?(?:" + _TIME_UNITS + r")\b", re.I)
+# a number that counts things: no time, size or share after it, not part of a range or an amount
+_A_COUNT = re.compile(r"(?<![\d.,$])\d[\d,]*(?![\d.,]|\s*-\s*\d|\s*%|\s*(?:gb|tb|mb|kb|gib|bytes?|" + _TIME_UNITS
+                      + r")\b)", re.I)
+
+
 def lost_subject(question: str, history: list[str], retrieval: Retrieval, retriever) -> str:
     """"how is it priced?" after "what is S3?": a follow-up about "it" that names nothing else, answered from a
     passage that names nothing the previous question did, answers another thing's question (Lambda's pricing).
@@ -887,9 +922,13 @@ def compose(
     # the cues read as meant: "waht is teh differnce betwen …" asks for a comparison
     chosen = _denying(units, fixed, q_terms, settings) or _select(units, fixed, settings, q_terms)
     price = asks_price(fixed)
-    if quantity and not price and not states_quantity(chosen, quantity_head(fixed)):
-        # asked for a quantity, and what the notes say about it holds none (or none of that thing): not given
-        return refuse()
+    if quantity and not price and not (states_quantity(chosen, quantity_head(fixed)) and fits_kind(chosen, fixed)):
+        # asked for a quantity, and what the notes say about it holds none (or none of that thing): not given, unless
+        # a follow-up that names nothing it counts ("how many can i have?" after "and read replicas?") is answered by
+        # the number its subject's passage gives ("up to 5 copies"), which the history's words outscored
+        chosen = counted_in_subject(units, retrieval, fixed, history)
+        if not chosen:
+            return refuse()
     asked = set(content_terms(retriever.acronym_map.expand(" ".join([fixed, *history[-1:]]))))
     if price and not states_price([u for u in chosen if _about(u, asked, every=False)]):
         # asked for a price, and the chosen units give none of it ("what is the price of S3?" answered with Lambda's
