@@ -282,6 +282,9 @@ def test_an_answer_is_not_padded_with_another_topic_on_words_already_answered(tu
     # S3's HTTP 200 answers it; Lambda's "upload your code" only repeats "upload" and "code"
     ans = tutor.ask("what code do I get when an upload works?", ["do bucket names have to be unique in s3?"])
     assert "200" in ans.answer and "Lambda" not in ans.answer, ans.answer
+    # nor, in a follow-up, on an everyday word of its own: "turn on" of CORS is not read replicas' "backups turned on"
+    ans = tutor.ask("how do i turn it on?", ["what is cors?"])
+    assert "CORS" in ans.answer and "replica" not in ans.answer.lower(), ans.answer
 
 
 def test_a_price_question_is_answered_with_a_price_or_refused(tutor):

@@ -19,7 +19,7 @@ from .overview import KIND_WORDS, table_overview
 from .retrieval import LIST_REQUEST, SELECTS, SUBJECT_PRONOUN, is_followup, leaned_on, shape_query
 from .spelling import without_asides
 from .summary import section_summary
-from .text import STOPWORDS, content_terms, negated_terms, plain_terms, sentences
+from .text import STOPWORDS, content_terms, english_zipf, negated_terms, plain_terms, sentences
 from .types import Answer, Citation, Passage, Retrieval, ScoredPassage
 from .units import Unit, nwords, units_of
 
@@ -116,7 +116,11 @@ def _budget(question: str, settings: AnswerSettings) -> tuple[int, int]:
     return 3, settings.max_words
 
 
-def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms: set[str]) -> list[Unit]:
+EVERYDAY_ZIPF = 5.3  # "turn", "need", "make": words too common in English to tie an answer to another topic
+
+
+def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms: set[str],
+            followup: bool = False) -> list[Unit]:
     if not units:
         return []
     max_units, max_words = _budget(question, settings)
@@ -190,8 +194,12 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
             u = _clipped(u, (u.terms & q_terms) - said, max_words - used)
             if u is None:
                 continue
-        if u.passage.section[:1] != best.passage.section[:1] and u.terms & q_terms <= said:
-            continue  # another part of the notes, on words already answered ("key" of an S3 object after KMS keys)
+        if u.passage.section[:1] != best.passage.section[:1] and all(
+                t in said or (followup and english_zipf(t) >= EVERYDAY_ZIPF) for t in u.terms & q_terms):
+            # another part of the notes, on words already answered ("key" of an S3 object after KMS keys) or, in a
+            # follow-up, on everyday words of its own ("how do i turn it on?" after CORS: not read replicas'
+            # "backups turned on")
+            continue
         if define and u.passage.id != best.passage.id and u.terms & q_terms <= said:
             continue  # "what's ebs?": what EBS is, not the Magnetic volume's "lowest cost of all EBS volume types"
         chosen.append(u)
@@ -920,7 +928,8 @@ def compose(
                 if u.named >= 0.5:
                     u.score += DEFINE_BONUS
     # the cues read as meant: "waht is teh differnce betwen …" asks for a comparison
-    chosen = _denying(units, fixed, q_terms, settings) or _select(units, fixed, settings, q_terms)
+    chosen = _denying(units, fixed, q_terms, settings) or _select(units, fixed, settings, q_terms,
+                                                                             is_followup(fixed, history))
     price = asks_price(fixed)
     if quantity and not price and not (states_quantity(chosen, quantity_head(fixed)) and fits_kind(chosen, fixed)):
         # asked for a quantity, and what the notes say about it holds none (or none of that thing): not given, unless
