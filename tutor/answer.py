@@ -620,31 +620,30 @@ def states_quantity(units: list["Unit"], head: str | None) -> bool:
     return any(_states(u, head, False) for u in units)
 
 
+def _number_kind(question: str) -> re.Pattern | None:
+    """The kind of number a question asks for, when it says: a count ("how many") or a duration ("how long")."""
+    if re.search(r"\bhow many\b", question, re.I):
+        return _A_COUNT  # "up to 5 copies", not "3 - 5 hours"
+    if re.search(r"\bhow long\b", question, re.I):
+        return _A_DURATION
+    return None
+
+
 def fits_kind(units: list["Unit"], question: str) -> bool:
     """"how many can i have?" that names nothing it counts is not answered by "3 - 5 hours", nor "how long …?" by a
     count: some unit gives a number of the asked kind. Questions that name what they count are checked by it."""
-    if quantity_head(question):
-        return True
-    if re.search(r"\bhow many\b", question, re.I):
-        return any(_A_COUNT.search(u.text) for u in units)
-    if re.search(r"\bhow long\b", question, re.I):
-        return any(_A_DURATION.search(u.text) for u in units)
-    return True
+    kind = _number_kind(question)
+    return bool(quantity_head(question)) or kind is None or any(kind.search(u.text) for u in units)
 
 
 def counted_in_subject(units: list["Unit"], retrieval: Retrieval, question: str, history: list[str]) -> list["Unit"]:
-    """The best unit of the best passage that gives a number, for a follow-up whose quantity names no thing; else
-    none."""
-    if quantity_head(question) or not is_followup(question, history) or not retrieval.results:
-        return []
-    if re.search(r"\bhow many\b", question, re.I):
-        fits = _A_COUNT  # "up to 5 copies", not "3 - 5 hours"
-    elif re.search(r"\bhow long\b", question, re.I):
-        fits = _A_DURATION
-    else:
+    """The best unit of the best passage that gives a number of the asked kind, for a follow-up whose quantity names
+    no thing; else none."""
+    kind = _number_kind(question)
+    if kind is None or quantity_head(question) or not is_followup(question, history) or not retrieval.results:
         return []
     top = retrieval.results[0].passage.id
-    giving = [u for u in units if u.passage.id == top and fits.search(u.text)]
+    giving = [u for u in units if u.passage.id == top and kind.search(u.text)]
     return [max(giving, key=lambda u: u.score)] if giving else []
 
 

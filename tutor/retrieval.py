@@ -309,8 +309,8 @@ class Retriever:
             query = " ".join([question, *(_without(q, gone) for q in chain)])
         # every text this ask embeds, in one model call: the query as ranked and as its support is judged (acronyms
         # spelled out), each side of a comparison, and what the answer weighs sentences by
-        self.vectors.prefetch([query, self.acronym_map.expand(query), *(self._sides(question) if not followup else ()),
-                               *(also_embed or ())])
+        spelled = self.acronym_map.expand(query)
+        self.vectors.prefetch([query, spelled, *(self._sides(question) if not followup else ()), *(also_embed or ())])
         results = self.ranked(query, weights)
         ranked_ids = [r.passage.id for r in results]
         if not followup:
@@ -342,7 +342,6 @@ class Retriever:
             for r, score in zip(results, sorted((r.score for r in results), reverse=True)):
                 r.score = score
         results = results[:k]
-        spelled = self.acronym_map.expand(query)
         return Retrieval(spelled, results, self.support(self.acronym_map.expand(question), spelled, results))
 
     def stands_alone(self, question: str) -> bool:
