@@ -157,6 +157,16 @@ def test_a_terse_comparison_of_two_rows_is_answered_not_refused(tutor, question,
     assert all(s in titles for s in sides), titles
 
 
+@pytest.mark.parametrize("question", ["vs", "ec2 vs", " - vs - ", "vs - - -", "f1 vs f1", "— vs —?",
+                                      "gp2 vs " * 2000, "how many vs how long - ?"])
+def test_odd_comparisons_get_a_safe_reply(tutor, question):
+    # empty, dash-only, identical or huge sides: an answer with citations or a refusal, never a stack trace
+    ans = tutor.ask(question)
+    assert ans.answer and (ans.refused or ans.citations), ans.answer
+    ans = tutor.ask(question, ["what is ec2?"])
+    assert ans.answer and (ans.refused or ans.citations), ans.answer
+
+
 def test_a_comparison_with_a_side_the_notes_never_name_is_still_refused(tutor):
     ans = tutor.ask("io1 vs io2 - is io2 just the newer version?")
     assert ans.refused, ans.answer

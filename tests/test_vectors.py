@@ -23,6 +23,18 @@ def test_questions_are_not_kept_for_long():
     assert calls.count("q1") == 2
 
 
+def test_prefetch_embeds_each_missing_text_once_and_skips_blanks():
+    batches, singles = [], []
+    c = VectorCache(lambda t: singles.append(t) or [1.0, 0.0],
+                    embed_many=lambda ts: batches.append(list(ts)) or [[float(len(t)), 1.0] for t in ts])
+    c.question("kept")
+    c.prefetch(["kept", "", "a", "a", "bb"])  # one batch of what is missing, each once
+    assert batches == [["a", "bb"]] and c.question("bb").tolist() == [2.0, 1.0] and singles == ["kept"]
+    c.prefetch(["only one", ""])  # a single text waits to be asked for, as before
+    assert len(batches) == 1
+    assert VectorCache(lambda t: [0.0]).prefetch(["x", "y"]) is None  # no batch embedder: nothing happens
+
+
 def test_a_comparison_embeds_its_question_and_both_sides_in_one_model_call(tutor):
     # one forward pass over three short texts instead of three passes: the model's fixed cost per call is most of a
     # short question's; the vectors are the same ones (the answer does not change)
