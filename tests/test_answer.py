@@ -665,3 +665,9 @@ def test_markup_pasted_with_a_question_is_no_part_of_it(tutor):
 def test_an_odd_summary_request_gets_a_safe_reply(tutor, q):
     ans = tutor.ask(q)
     assert isinstance(ans.answer, str) and ans.answer and "<b>" not in ans.answer
+
+
+def test_a_question_for_the_maximum_is_answered_by_the_upper_bound(tutor):
+    # "Use if you need more than 10,000 IOPS" has a number too; "up to 20,000 IOPS" is the maximum asked for
+    ans = tutor.ask("what's the max IOPS for io1 vs gp2?")
+    assert "20,000" in ans.answer and "10,000" in ans.answer, ans.answer

@@ -291,6 +291,19 @@ def test_that_before_a_verb_points_inside_the_question():
     assert is_followup("does that engine persist data?", ["what is redis?"])
 
 
+def test_that_before_a_question_mark_and_in_there_point_back(tutor):
+    from tutor.retrieval import is_followup
+
+    # "that?" ends a question even when another sentence follows it; "in there" is the place just talked about
+    assert is_followup("when would i actually need that? give me an example", ["how do i restrict viewer access?"])
+    assert is_followup("how would i make one file in there public and keep the rest locked down?",
+                       ["are new s3 buckets private by default?"])
+    assert not is_followup("is there a cap on how many buckets i can create?", ["what is s3?"])
+    ans = tutor.ask("when would i actually need that? give me an example",
+                    ["how do i restrict viewer access to content in cloudfront?"])
+    assert not ans.refused and "paid" in ans.answer, ans.answer
+
+
 def test_the_x_one_points_back_and_names_no_one_zone(tutor):
     ans = tutor.ask("how much off is the convertible one", ["reserved vs convertible ri?"])
     assert not ans.refused and "4%" in ans.answer, ans.answer

@@ -37,6 +37,12 @@ NAMED_WEIGHT = 0.15  # bonus for units of a passage whose key the question names
 # weight of a unit's embedding cosine to the question: dev answer accuracy 0.927 → 0.947 (0.953 with comparisons
 # left out), flat for weights from 0.3 to 1.5
 UNIT_DENSE_WEIGHT = 0.5
+# "what's the max for io1?": a unit that states an upper bound ("Can provision up to 20,000 IOPS") answers it rather
+# than one that merely has a number ("Use if you need more than 10,000 IOPS"). A nudge among near-equals, a priori the
+# same size as DEFINE_BONUS.
+_ASKS_MAX = re.compile(r"\b(?:max|maximum|highest|largest|biggest|upper limit|at most|most\s+(?:i|you|we)\s+can)\b", re.I)
+_SAYS_MAX = re.compile(r"\bup to\s+[$]?\d|\bmax(?:imum)?\b|\bat most\b|\bhighest\b|\blargest\b", re.I)
+MAX_BONUS = 0.1
 
 
 def split_options(text: str) -> tuple[str, dict[str, str] | None]:
@@ -98,6 +104,7 @@ def _score_units(units: list[Unit], q_terms: set[str], idf, results: list[Scored
     qw = sum(idf(t) for t in q_terms) or 1.0
     selects = bool(SELECTS.search(question))
     asked = plain_terms(question) if selects else set()  # its own words, said without a "not"
+    asks_max = bool(_ASKS_MAX.search(question))
     for u in units:
         # the question's terms this unit says are not so ("Cannot be a boot volume"): no match, and a mark against it
         against = q_terms & asked & negated_terms(u.text)
@@ -105,6 +112,8 @@ def _score_units(units: list[Unit], q_terms: set[str], idf, results: list[Scored
         named = _names(q_terms, u.passage, idf)
         u.named = named
         u.score = 0.45 * lex + 0.4 * prior.get(u.passage.id, 0.0) + NAMED_WEIGHT * named - 0.003 * max(0, nwords(u.text) - 40)
+        if asks_max and _SAYS_MAX.search(u.text):
+            u.score += MAX_BONUS
     if closeness is not None:
         for u, c in zip(units, closeness):
             u.score += UNIT_DENSE_WEIGHT * float(c)
