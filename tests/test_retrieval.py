@@ -216,6 +216,16 @@ def test_a_misspelt_english_word_the_notes_lack_reads_as_english_not_as_an_unkno
     assert "collection of users" in ans.answer and "AWS resources" in ans.answer, ans.answer
 
 
+def test_a_plural_short_form_of_a_notes_word_is_no_unknown_name(tutor):
+    from tutor.retrieval import _unknown_name
+
+    r = tutor.retriever
+    assert _unknown_name(r, "tool for debugging lambda funcs") == 0.0  # "funcs": functions
+    assert _unknown_name(r, "how do kinesis shards work") == 1.0  # a name the notes never use
+    ans = tutor.ask("whats the tool for debuging lambda funcs?")
+    assert not ans.refused and "X-ray" in ans.answer, ans.answer
+
+
 def test_what_comes_after_instead_of_is_the_contrast_not_what_is_asked(tutor):
     def rank(q, title):
         return [r.passage.title for r in tutor.retrieve(q).results].index(title)

@@ -511,8 +511,8 @@ def _unknown_name(retriever: Retriever, query: str) -> float:
     for w in dict.fromkeys(words(query)):
         if w in STOPWORDS or _NUMBER_WITH_UNIT.match(w) or "." in w or stem(w) in retriever.bm25.vocab:
             continue
-        if retriever.speller.part_of_notes_word(w):
-            continue  # "postgres" (PostgreSQL), "puttygen" (PuTTY): a short form of a name the notes write
+        if retriever.speller.part_of_notes_word(w) or (w.endswith("s") and retriever.speller.part_of_notes_word(w[:-1], 4)):
+            continue  # "postgres" (PostgreSQL), "puttygen" (PuTTY), "funcs" (functions): a short form of a notes word
         if english_zipf(w) < 2.0:
             return 1.0
     return 0.0
