@@ -671,3 +671,12 @@ def test_a_question_for_the_maximum_is_answered_by_the_upper_bound(tutor):
     # "Use if you need more than 10,000 IOPS" has a number too; "up to 20,000 IOPS" is the maximum asked for
     ans = tutor.ask("what's the max IOPS for io1 vs gp2?")
     assert "20,000" in ans.answer and "10,000" in ans.answer, ans.answer
+
+
+def test_a_bullet_head_alone_is_answered_with_what_is_under_it(tutor):
+    # the head names the thing ("Restrict Viewer Access (Use Signed URLs or Signed Cookies)"); what it is for is the
+    # item under it, which comes before another passage's sentence
+    ans = tutor.ask("what are signed urls for in cloudfront?")
+    assert "paid for the content" in ans.answer, ans.answer
+    ans = tutor.ask("what is route 53?")
+    assert "DNS service" in ans.answer and "map your domain names" in ans.answer, ans.answer

@@ -155,6 +155,9 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
         def names(p: Passage) -> set[str]:  # its key and the heading it sits under ("What is X-Ray?")
             return set(content_terms(" ".join([p.title, *p.section[-1:]])))
 
+        def filed_under(p: Passage) -> set[str]:  # its key and every heading above it ("S3 › CloudFront (CDN)")
+            return set(content_terms(" ".join([p.title, *p.section])))
+
         if sides and all(sides) and not names(best.passage) & (sides[0] | sides[1]):
             # "memcached vs redis?": the best passage names both in passing ("engines: Memcached, Redis"); each side
             # is the best passage whose own key names all of it
@@ -165,7 +168,8 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
             # "cloudwatch vs x-ray": the best passage is X-Ray's, and no passage is CloudWatch's own: its side is the
             # best unit of another passage that says it, an item of a list ("Connect to CloudWatch to log all requests")
             unsaid = [sd for sd in sides if not sd <= names(best.passage)]
-            if len(unsaid) == 1 and not any(unsaid[0] & names(u.passage) for u in others):
+            if len(unsaid) == 1 and not any(unsaid[0] & names(u.passage) or unsaid[0] <= filed_under(u.passage)
+                                            for u in others):
                 said = next((u for u in others if unsaid[0] <= u.terms), None)
                 if said is not None and said.score >= 0.3 * best.score:
                     picked = _select_sides(units, best.passage, said.passage, max_units, max_words, q_terms)
@@ -174,8 +178,12 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
         inner = _sides_inside(units, best.passage, asked - side)
         if inner:  # "standard vs convertible RIs": both sides are items of one passage, neither is its key
             return _in_notes_order(inner, units)
+        # the best unit of a passage whose key names the other side, else of one filed under a heading that names all
+        # of a side the best passage does not ("Edge location" under "CloudFront (CDN)"), else of another passage
+        unnamed = [sd for sd in sides or () if sd and not sd <= filed_under(best.passage)]
         other = next((u for u in others if u.named > 0 and set(content_terms(u.passage.title)) & asked - side),
-                     others[0] if others else None)
+                     next((u for u in others if any(sd <= filed_under(u.passage) for sd in unnamed)),
+                          others[0] if others else None))
         if other is not None and other.score >= 0.3 * best.score:
             return _select_sides(units, best.passage, other.passage, max_units, max_words, q_terms)
     if (LIST_REQUEST.search(question) or _asks_its_head(question, best.passage)) and best.passage.items and best.named >= 0.5:
@@ -214,7 +222,23 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
         chosen.append(u)
         used += nwords(u.text)
         said |= u.terms & q_terms
+    if _bare_head(best) and not any(u.passage.id == best.passage.id for u in chosen[1:]):
+        # "why would i use signed cookies?": the bullet head that names them ("Restrict Viewer Access (Use Signed URLs
+        # or Signed Cookies)") says nothing of them alone; its best item does ("… only to users who have paid …"),
+        # before another passage's unit
+        item = next((u for u in ranked if u.passage.id == best.passage.id and u is not best), None)
+        if item is not None:
+            rest = chosen[1:]
+            while rest and (len(rest) + 2 > max_units or used + nwords(item.text) > max_words):
+                used -= nwords(rest.pop().text)
+            if used + nwords(item.text) <= max_words:
+                chosen = [best, item, *rest]
     return _in_notes_order(_cover_parts(chosen, ranked, question, max_units, max_words), units)
+
+
+def _bare_head(u: Unit) -> bool:
+    """The unit is only its passage's head (a bullet's first line, a heading) and items follow under it."""
+    return bool(u.passage.items) and u.text.strip().rstrip(":.") == u.passage.title.strip().rstrip(":.")
 
 
 # "can we turn on encryption, and what manages the keys?": a second question joined on
