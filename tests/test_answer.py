@@ -84,6 +84,12 @@ def test_odd_questions_get_a_safe_reply(tutor, q):
     ("what is ?!?...", []),
     ("and " + "redis " * 2000 + "?", ["when should i pick memcached in elasticache?"]),  # the sibling-row follow-up
     ("and the other one <script>x</script>?", ["what does Redis give me in ElastiCache?"]),
+    # session 19's rules: the max, "that?" and "in there", a bare bullet head, a side filed under a heading
+    ("what's the max " + "max " * 3000 + "?", []),
+    ("that? that? that?", ["", "   "]),
+    ("what's in there? " + "in there " * 1500, ["are new s3 buckets private by default?"]),
+    ("restrict viewer access?", []),
+    ("cloudfront and cloudfront are both caches, what's the difference?", []),
 ])
 def test_huge_or_odd_input_through_the_new_question_rules_gets_a_safe_reply(tutor, q, history):
     ans = tutor.ask(q, history)
