@@ -889,7 +889,10 @@ def compose(
     settings: AnswerSettings,
     history: list[str],
     options: dict[str, str] | None = None,
+    own: str | None | object = ...,
 ) -> Answer:
+    """`own`: the learner's own words as `own_words` gives them, when the caller already has them (they were embedded
+    with the query); computed here otherwise."""
     if options:
         from .choice import answer_choice
 
@@ -946,7 +949,8 @@ def compose(
     # one with the number ("up to 5 copies") lost its place.
     quantity = asks_for_number(fixed)
     closeness = None
-    own = own_words(question, retriever)
+    if own is ...:
+        own = own_words(question, retriever)
     if units and own:
         closeness = retriever.units_matrix(units) @ retriever.vectors.question(own)
     _score_units(units, q_terms, retriever.bm25.idf, retrieval.results, closeness, question)

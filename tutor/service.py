@@ -124,7 +124,7 @@ class Tutor:
             history = []  # "how do i bake bread" is no follow-up on the RIs asked before
         own = None if options or not self.retriever.passages else own_words(q, self.retriever)
         retrieval = self.retrieve(q, history, also_embed=[own] if own else None)
-        ans = compose(q, retrieval, self.retriever, self.settings.answer, history or [], options)
+        ans = compose(q, retrieval, self.retriever, self.settings.answer, history or [], options, own)
         if self.settings.llm:  # optional rephrasing, checked against the cited passages (tutor/llm.py)
             from .llm import rephrase
 
