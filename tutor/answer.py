@@ -900,8 +900,9 @@ def compose(
     threshold = settings.refuse_below if settings.refuse_below is not None else refuse_threshold()
     support = retrieval.support
 
-    def refuse(unsure: bool = False) -> Answer:
-        quote = closest_said(question, retrieval, retriever, settings.max_words) if support >= QUOTE_FLOOR * threshold else ""
+    def refuse(unsure: bool = False, quote_ok: bool = True) -> Answer:
+        near = quote_ok and support >= QUOTE_FLOOR * threshold
+        quote = closest_said(question, retrieval, retriever, settings.max_words) if near else ""
         return refusal(question, retrieval, support, closest=quote, unsure=unsure)
 
     if META.match(question):
@@ -980,7 +981,14 @@ def compose(
         # price per request): those that do, of a passage about all that was asked, else the notes give none for it
         chosen = amount_instead(units, asked, None, True)
         if not chosen:
-            return refuse()
+            return refuse(quote_ok=False)  # the closest sentence would be another thing's price
+    elif price:
+        # the chosen units give a price: the other prices of the same thing come before what it is ("How much does
+        # Lambda cost?": the Duration row's price beside the one per request, not "Lambda is a compute service")
+        priced = amount_instead(units, asked, None, True)
+        if len(priced) > 1 and any(u.passage.id == priced[0].passage.id for u in chosen):
+            chosen = priced + [u for u in chosen if _states(u, None, True) and u.passage.id not in
+                               {p.passage.id for p in priced}]
     if (quantity or price) and anothers_number(chosen, set(content_terms(retriever.acronym_map.expand(fixed))),
                                                quantity_head(fixed), price and not quantity):
         return refuse()  # the numbers given are another row's

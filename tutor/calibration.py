@@ -7,6 +7,10 @@ import math
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
+from . import query_adapter
+
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 FEATURES = ("dense", "coverage", "overlap", "n_terms", "best_unit", "unknown_name", "unit_close", "long", "follow")
 # Used until a fit is shipped: cosine and term coverage both matter, coverage most.
@@ -77,6 +81,36 @@ def fit(rows: list[tuple[dict, bool]], repeats: int = 10, folds: int = 5) -> dic
     }
 
 
+def fit_adapters(retriever, dev: list[dict], folds: int = 5):
+    """The query adapter fitted on every dev question with gold passages plus the question bank, and for each dev
+    question (by position) the adapter fitted without its fold. The bank (generated from the notes) is in every fit."""
+    from .evaluation import _hits
+    from .quiz import build_bank
+    from .retrieval import shape_query
+
+    passages = list(retriever.passages.values())
+    spans = [{"file": p.file, "lines": [p.start, p.end]} for p in passages]
+    embed = retriever.vectors.embed_many or (lambda texts: [retriever.embed_query(t) for t in texts])
+    pv = np.asarray(embed([p.embed_text for p in passages]), dtype=np.float32)
+
+    def gold_rows(gold: list[dict]) -> list[int]:
+        return [j for j, hit in enumerate(_hits(spans, gold)) if hit]
+
+    bank = build_bank(passages)
+    bank_q = np.asarray(embed([b.question for b in bank]), dtype=np.float32)
+    row_of = {p.id: j for j, p in enumerate(passages)}
+    bank_g = [[row_of[b.passage_id]] if b.passage_id in row_of else [] for b in bank]
+    dev_q = np.asarray(embed([shape_query(c["question"], c.get("history") or []) for c in dev]), dtype=np.float32)
+    dev_g = [gold_rows(c["gold"]) if c.get("gold") else [] for c in dev]
+
+    def fit_on(keep: list[int]) -> "query_adapter.QueryAdapter":
+        return query_adapter.fit(np.concatenate([dev_q[keep], bank_q]), [dev_g[i] for i in keep] + bank_g, pv)
+
+    fold_of = [i % folds for i in range(len(dev))]
+    by_fold = {k: fit_on([i for i in range(len(dev)) if fold_of[i] != k]) for k in range(folds)}
+    return fit_on(list(range(len(dev)))), {i: by_fold[fold_of[i]] for i in range(len(dev))}
+
+
 def main(argv: list[str] | None = None) -> None:
     import argparse
 
@@ -88,6 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="Fit the support score on the dev split of an eval file.")
     ap.add_argument("file", type=Path)
     ap.add_argument("--keep-reranker", action="store_true", help="refit the support score only")
+    ap.add_argument("--keep-support", action="store_true", help="refit the query adapter and the reranker only")
     args = ap.parse_args(argv)
     tutor = Tutor(Settings())
     tutor.ensure_index()
@@ -98,18 +133,31 @@ def main(argv: list[str] | None = None) -> None:
     from .retrieval import query_weights, shape_query
 
     rr_rows = []
-    for case in [] if args.keep_reranker else dev:
+    retriever = tutor.retriever
+    # 0. the query adapter, and for each dev question one fitted without its fold: the reranker must learn how
+    # far to trust the adapter on questions it has not seen, as it will be at run time
+    oof = {}
+    if not args.keep_reranker:
+        full, oof = fit_adapters(retriever, dev)
+        full.save()
+        print(f"query adapter: fitted on {len(dev)} dev questions and the question bank")
+    for i, case in enumerate([] if args.keep_reranker else dev):
         if not case.get("gold"):
             continue
         q, hist = case["question"], case.get("history") or []
-        cands = tutor.retriever.candidates(shape_query(q, hist), query_weights(q, hist))
+        retriever.adapter = oof[i]
+        cands = retriever.candidates(shape_query(q, hist), query_weights(q, hist))
         hits = _hits([{"file": sp.passage.file, "lines": [sp.passage.start, sp.passage.end]} for sp, _ in cands], case["gold"])
         rr_rows.append([(f, h) for (_, f), h in zip(cands, hits)])
+    if not args.keep_reranker:
+        retriever.adapter = query_adapter.load()
     if rr_rows:
         model = rerank.fit(rr_rows)
         rerank.RERANK_FILE.write_text(json.dumps(model, indent=2) + "\n")
         rerank.load.cache_clear()
         print("reranker:", json.dumps(model, indent=2))
+    if args.keep_support:
+        return
     # 2. the support score, on the reranked results
     rows = []
     for case in dev:

@@ -15,7 +15,7 @@ from .types import Passage
 
 RERANK_FILE = Path(__file__).with_name("reranker.json")
 FEATURES = ("dense", "dense_rr", "lex_norm", "lex_rr", "fused_rr", "q_cov", "title_cov", "unit_cov", "log_len",
-            "unit_dense")
+            "unit_dense", "adapted", "adapted_rr")
 # Used until a fit is shipped: plain reciprocal-rank fusion.
 _DEFAULT = {"weights": {f: (1.0 if f == "fused_rr" else 0.0) for f in FEATURES}, "bias": 0.0}
 
@@ -49,7 +49,8 @@ def load() -> dict:
 
 
 def features(q_terms: dict[str, float], idf, pt: PassageTerms, dense: float | None, d_rank: int | None,
-             lex: float | None, l_rank: int | None, max_lex: float, f_rank: int, unit_dense: float = 0.0) -> dict[str, float]:
+             lex: float | None, l_rank: int | None, max_lex: float, f_rank: int, unit_dense: float = 0.0,
+             adapted: float | None = None, a_rank: int | None = None) -> dict[str, float]:
     """q_terms: query term → weight (a follow-up's own words weigh more than its history's)."""
     qw = sum(idf(t) * w for t, w in q_terms.items()) or 1.0
 
@@ -70,6 +71,10 @@ def features(q_terms: dict[str, float], idf, pt: PassageTerms, dense: float | No
         "log_len": math.log1p(pt.n_words) / 5,
         # the closest of the passage's sentences / items to the question (a long list dilutes its own embedding)
         "unit_dense": unit_dense,
+        # the learned query map's cosine and rank (tutor/query_adapter.py); 0 when there is no adapter or it
+        # did not rank the passage
+        "adapted": adapted or 0.0,
+        "adapted_rr": 0.0 if a_rank is None else 1.0 / (1 + a_rank),
     }
 
 

@@ -9,7 +9,7 @@ from typing import Callable
 import bm25s
 import numpy as np
 
-from . import rerank
+from . import query_adapter, rerank
 from .acronyms import AcronymMap, acronyms, text_acronyms
 from .config import RetrievalSettings
 from .spelling import Speller, without_asides
@@ -225,6 +225,7 @@ class Retriever:
     unit_vecs: dict[str, np.ndarray]  # passage id → its units' vectors (one row per unit, float32)
     # a table row's title term → the tables (section paths) with a row so titled; built at first need
     _row_tables: dict[str, set[tuple[str, ...]]] | None = None
+    adapter: query_adapter.QueryAdapter | None = None  # a third, learned dense ranking (tutor/query_adapter.py)
 
     def closest_unit(self, pid: str, qv: np.ndarray, fallback: float) -> float:
         """Cosine of the passage's closest sentence or item to the question; `fallback` (the passage's own
@@ -258,7 +259,7 @@ class Retriever:
         texts = [p.embed_text for p in passages]
         return cls({p.id: p for p in passages}, BM25Index(passages, docs), embed_query, dense_search, settings, terms,
                    Speller(texts), AcronymMap(texts), VectorCache(embed_query, embed_many=embed_questions),
-                   unit_vectors(passages, unit_files, embed_texts))
+                   unit_vectors(passages, unit_files, embed_texts), adapter=query_adapter.load())
 
     def candidates(self, query: str, weights: dict[str, float] | None = None) -> list[tuple[ScoredPassage, dict]]:
         """Fused candidates with their rerank features, in fused order. `weights`: query term →
@@ -268,18 +269,24 @@ class Retriever:
         dense = [(pid, sc) for pid, sc in self.dense_search(qv.tolist(), s.candidates) if pid in self.passages]
         qw = weights if weights is not None else dict.fromkeys(content_terms(query), 1.0)
         lexical = self.bm25.search([t for t, w in qw.items() for _ in range(round(w))], s.candidates)
-        fused = rrf_fuse(
-            [[pid for pid, _ in dense], [pid for pid, _ in lexical]], [s.dense_weight, s.lexical_weight], s.rrf_k
-        )
+        rankings, weights_ = [[pid for pid, _ in dense], [pid for pid, _ in lexical]], [s.dense_weight, s.lexical_weight]
+        adapted: list[tuple[str, float]] = []
+        if self.adapter is not None:
+            adapted = [(pid, sc) for pid, sc in self.dense_search(self.adapter.apply(qv).tolist(), s.candidates)
+                       if pid in self.passages]
+            rankings.append([pid for pid, _ in adapted])
+            weights_.append(s.dense_weight)
+        fused = rrf_fuse(rankings, weights_, s.rrf_k)
         d_rank = {pid: i for i, (pid, _) in enumerate(dense)}
         l_rank = {pid: i for i, (pid, _) in enumerate(lexical)}
-        dmap, lmap = dict(dense), dict(lexical)
+        a_rank = {pid: i for i, (pid, _) in enumerate(adapted)}
+        dmap, lmap, amap = dict(dense), dict(lexical), dict(adapted)
         max_lex = max(lmap.values(), default=0.0)
         out = []
         for f_rank, pid in enumerate(sorted(fused, key=lambda p: -fused[p])[: s.candidates]):
             feats = rerank.features(qw, self.bm25.idf, self.terms[pid], dmap.get(pid), d_rank.get(pid),
                                     lmap.get(pid), l_rank.get(pid), max_lex, f_rank,
-                                    self.closest_unit(pid, qv, dmap.get(pid) or 0.0))
+                                    self.closest_unit(pid, qv, dmap.get(pid) or 0.0), amap.get(pid), a_rank.get(pid))
             out.append((ScoredPassage(self.passages[pid], fused[pid], dmap.get(pid), lmap.get(pid)), feats))
         return out
 
