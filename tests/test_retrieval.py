@@ -392,3 +392,14 @@ def test_retrieval_without_the_query_adapter_still_finds_a_named_row(tutor):
     finally:
         tutor.retriever.adapter = saved
     assert top.title in ("Spot", "Sport Instances")
+
+
+def test_the_adapted_search_in_memory_ranks_as_chroma_would(tutor):
+    # the mapped question is scored against the stored vectors in memory; Chroma's own search must agree
+    r = tutor.retriever
+    for q in ("which ec2 pricing suits a server that runs all year?", "how do i speed up a slow s3 bucket?"):
+        qv = r.vectors.question(q)
+        mine = r.adapted_search(qv, 5)
+        chroma = r.dense_search(r.adapter.apply(qv).tolist(), 5)
+        assert [pid for pid, _ in mine] == [pid for pid, _ in chroma]
+        assert np.allclose([s for _, s in mine], [s for _, s in chroma], atol=1e-4)

@@ -986,7 +986,7 @@ def compose(
         # the chosen units give a price: the other prices of the same thing come before what it is ("How much does
         # Lambda cost?": the Duration row's price beside the one per request, not "Lambda is a compute service")
         priced = amount_instead(units, asked, None, True)
-        if len(priced) > 1 and any(u.passage.id == priced[0].passage.id for u in chosen):
+        if len(priced) > 1 and any(u.passage.id in {p.passage.id for p in priced} for u in chosen):
             chosen = priced + [u for u in chosen if _states(u, None, True) and u.passage.id not in
                                {p.passage.id for p in priced}]
     if (quantity or price) and anothers_number(chosen, set(content_terms(retriever.acronym_map.expand(fixed))),

@@ -258,6 +258,16 @@ class IndexStore:
         out = [_from_record(d, m) for d, m in zip(got["documents"], got["metadatas"])]
         return sorted(out, key=lambda p: (p.file, p.start, p.end))
 
+    def vectors(self) -> tuple[list[str], "np.ndarray"]:
+        """Every passage's id and stored vector (one row each), for searches the index cannot run itself."""
+        import numpy as np
+
+        try:
+            got = self.collection.get(include=["embeddings"])
+        except Exception as e:
+            raise self._unavailable("cannot be read", e) from e
+        return list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
+
     def count(self) -> int:
         try:
             return self.collection.count()

@@ -226,6 +226,10 @@ class Retriever:
     # a table row's title term → the tables (section paths) with a row so titled; built at first need
     _row_tables: dict[str, set[tuple[str, ...]]] | None = None
     adapter: query_adapter.QueryAdapter | None = None  # a third, learned dense ranking (tutor/query_adapter.py)
+    # the passages' stored vectors, read from the index at the first adapted search: the mapped question is scored
+    # against them in memory rather than by a second query to Chroma
+    stored_vectors: Callable[[], tuple[list[str], np.ndarray]] | None = None
+    _matrix: tuple[list[str], np.ndarray] | None = None
 
     def closest_unit(self, pid: str, qv: np.ndarray, fallback: float) -> float:
         """Cosine of the passage's closest sentence or item to the question; `fallback` (the passage's own
@@ -251,7 +255,8 @@ class Retriever:
 
     @classmethod
     def build(cls, passages: list[Passage], embed_query, dense_search, settings,
-              unit_files: UnitFiles | None = None, embed_texts=None, embed_questions=None) -> "Retriever":
+              unit_files: UnitFiles | None = None, embed_texts=None, embed_questions=None,
+              stored_vectors=None) -> "Retriever":
         # Tokenise each passage once: BM25 and the reranker share the term lists.
         acrs = [acronyms(f"{p.title} {p.section_path}") for p in passages]
         docs = [passage_terms(p, a) for p, a in zip(passages, acrs)]
@@ -259,7 +264,20 @@ class Retriever:
         texts = [p.embed_text for p in passages]
         return cls({p.id: p for p in passages}, BM25Index(passages, docs), embed_query, dense_search, settings, terms,
                    Speller(texts), AcronymMap(texts), VectorCache(embed_query, embed_many=embed_questions),
-                   unit_vectors(passages, unit_files, embed_texts), adapter=query_adapter.load())
+                   unit_vectors(passages, unit_files, embed_texts), adapter=query_adapter.load(),
+                   stored_vectors=stored_vectors)
+
+    def adapted_search(self, qv: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """(passage id, cosine to the mapped question), best first."""
+        qa = self.adapter.apply(qv)
+        if self.stored_vectors is None:
+            return self.dense_search(qa.tolist(), k)
+        if self._matrix is None:
+            self._matrix = self.stored_vectors()
+        ids, m = self._matrix
+        sims = m @ qa
+        top = np.argsort(-sims, kind="stable")[:k]
+        return [(ids[i], float(sims[i])) for i in top]
 
     def candidates(self, query: str, weights: dict[str, float] | None = None) -> list[tuple[ScoredPassage, dict]]:
         """Fused candidates with their rerank features, in fused order. `weights`: query term →
@@ -272,8 +290,7 @@ class Retriever:
         rankings, weights_ = [[pid for pid, _ in dense], [pid for pid, _ in lexical]], [s.dense_weight, s.lexical_weight]
         adapted: list[tuple[str, float]] = []
         if self.adapter is not None:
-            adapted = [(pid, sc) for pid, sc in self.dense_search(self.adapter.apply(qv).tolist(), s.candidates)
-                       if pid in self.passages]
+            adapted = [(pid, sc) for pid, sc in self.adapted_search(qv, s.candidates) if pid in self.passages]
             rankings.append([pid for pid, _ in adapted])
             weights_.append(s.dense_weight)
         fused = rrf_fuse(rankings, weights_, s.rrf_k)

@@ -94,7 +94,7 @@ class Tutor:
                 passages = self.store.passages()
                 self._retriever = Retriever.build(
                     passages, self.embed_query, self.store.query, self.settings.retrieval,
-                    self.store.unit_files, self.embed_texts, self.embed_questions,
+                    self.store.unit_files, self.embed_texts, self.embed_questions, self.store.vectors,
                 )
             return self._retriever
 
