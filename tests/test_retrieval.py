@@ -403,3 +403,12 @@ def test_the_adapted_search_in_memory_ranks_as_chroma_would(tutor):
         chroma = r.dense_search(r.adapter.apply(qv).tolist(), 5)
         assert [pid for pid, _ in mine] == [pid for pid, _ in chroma]
         assert np.allclose([s for _, s in mine], [s for _, s in chroma], atol=1e-4)
+
+
+def test_besides_something_the_row_says_asks_for_more_of_the_same_row(tutor):
+    # "besides genomics" sets aside one of F1's use cases, not F1; "besides that" sets aside F1
+    h = ["which ec2 instance family has the FPGAs?"]
+    more = tutor.ask("besides genomics, what else do ppl run on it?", h)
+    assert "F1" in more.answer and "financial analytics" in more.answer, more.answer
+    other = tutor.retrieve("is there another one besides that?", h).results[0].passage
+    assert other.title != "F1", other.title

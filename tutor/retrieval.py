@@ -53,6 +53,8 @@ _POINTS_BACK = re.compile(r"\b(?:it|its|it's|they|them|their|those|these|that|th
 # A follow-up that asks for something other than what was just answered; "can they be in another region?" asks
 # about the same thing somewhere else, so "other" after a preposition of place or direction does not count
 _ANOTHER = re.compile(r"\b(other|another|besides|else)\b", re.I)
+# what "besides …" sets aside: the words after it, up to the clause's end
+_BESIDES = re.compile(r"\b(?:besides|other than|apart from|except(?: for)?)\s+([\w\- ]{1,40}?)\s*(?:[,?.!;]|$|\bwhat\b|\bwhich\b)", re.I)
 _ELSEWHERE = re.compile(r"\b(?:in|into|to|from|across|between|on)\s+(?:an?\s+|the\s+)?(?:other|another)\b", re.I)
 
 
@@ -349,6 +351,8 @@ class Retriever:
             # the other one is another item of the same passage.
             prev = self.ranked(shape_query(history[-1], history[:-1]), query_weights(history[-1], history[:-1]))
             row = self._row_named(prev[:3], history[-1])
+            if row is not None and self._excludes_part_of(question, row):
+                row = None  # "besides genomics, what else do people run on it?": more of the same row (F1's uses)
             if row is not None:
                 results = [r for r in results if r.passage.id != row.id] + [r for r in results if r.passage.id == row.id]
                 results = _sibling_first(results, row)
@@ -367,6 +371,14 @@ class Retriever:
                 r.score = score
         results = results[:k]
         return Retrieval(spelled, results, self.support(self.acronym_map.expand(question), spelled, results))
+
+    def _excludes_part_of(self, question: str, row: Passage) -> bool:
+        """What "besides …" sets aside is something the row says, not the row itself ("besides genomics" of F1, whose
+        use cases name genomics; not "besides that one", nor "besides I3", a row's own name)."""
+        m = _BESIDES.search(question)
+        said = set(content_terms(m.group(1))) if m else set()
+        pt = self.terms[row.id]
+        return bool(said) and said <= pt.all and not said & pt.title
 
     def stands_alone(self, question: str) -> bool:
         """A short question with words of its own, none of which the notes use, and no word pointing back ("how do i
