@@ -412,3 +412,15 @@ def test_besides_something_the_row_says_asks_for_more_of_the_same_row(tutor):
     assert "F1" in more.answer and "financial analytics" in more.answer, more.answer
     other = tutor.retrieve("is there another one besides that?", h).results[0].passage
     assert other.title != "F1", other.title
+
+
+def test_an_unreadable_or_misshapen_query_adapter_is_named_and_left_out(tmp_path):
+    bad = tmp_path / "query_adapter.npz"
+    bad.write_bytes(b"not a zip file")
+    with pytest.warns(UserWarning, match="query_adapter.npz: query adapter unreadable"):
+        assert query_adapter.load(bad) is None
+    np.savez(bad, a=np.zeros((384, 32)), b=np.zeros((16, 384)))
+    with pytest.warns(UserWarning, match="shapes"):
+        assert query_adapter.load(bad) is None
+    ok = query_adapter.QueryAdapter(np.zeros((384, 32), np.float32), np.zeros((32, 384), np.float32))
+    assert ok.fits(np.zeros(384, np.float32)) and not ok.fits(np.zeros(768, np.float32))

@@ -8,6 +8,8 @@ refusal score reads. Fitted by `make calibrate` on the dev split only, so the te
 """
 from __future__ import annotations
 
+import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,10 @@ class QueryAdapter:
     a: np.ndarray  # (dim, rank)
     b: np.ndarray  # (rank, dim)
 
+    def fits(self, qv: np.ndarray) -> bool:
+        """Fitted for vectors of this size (an index embedded by another model is searched without it)."""
+        return qv.shape[-1] == self.a.shape[0]
+
     def apply(self, qv: np.ndarray) -> np.ndarray:
         """The mapped question vector, unit length (the index holds unit vectors, so cosine = dot product)."""
         v = qv + (qv @ self.a) @ self.b
@@ -36,11 +42,21 @@ class QueryAdapter:
 
 
 def load(path: Path = ADAPTER_FILE) -> QueryAdapter | None:
-    """The shipped adapter, or None when there is none (retrieval is then dense + BM25 only)."""
+    """The shipped adapter, or None when there is none or it cannot be read (retrieval is then dense + BM25 only,
+    and a warning names the file: `make calibrate` writes it again)."""
     if not path.exists():
         return None
-    with np.load(path) as z:
-        return QueryAdapter(z["a"], z["b"])
+    try:
+        with np.load(path) as z:
+            a, b = z["a"], z["b"]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
+        warnings.warn(f"{path}: query adapter unreadable ({e}); retrieval runs without it", stacklevel=2)
+        return None
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0] or a.shape[0] != b.shape[1]:
+        warnings.warn(f"{path}: query adapter has shapes {a.shape} and {b.shape}, not (d, r) and (r, d); "
+                      "retrieval runs without it", stacklevel=2)
+        return None
+    return QueryAdapter(a, b)
 
 
 def fit(questions: np.ndarray, gold: list[list[int]], passages: np.ndarray, seed: int = 0) -> QueryAdapter:

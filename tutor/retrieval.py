@@ -291,7 +291,7 @@ class Retriever:
         lexical = self.bm25.search([t for t, w in qw.items() for _ in range(round(w))], s.candidates)
         rankings, weights_ = [[pid for pid, _ in dense], [pid for pid, _ in lexical]], [s.dense_weight, s.lexical_weight]
         adapted: list[tuple[str, float]] = []
-        if self.adapter is not None:
+        if self.adapter is not None and self.adapter.fits(qv):
             adapted = [(pid, sc) for pid, sc in self.adapted_search(qv, s.candidates) if pid in self.passages]
             rankings.append([pid for pid, _ in adapted])
             weights_.append(s.dense_weight)
