@@ -986,9 +986,9 @@ def compose(
         # the chosen units give a price: the other prices of the same thing come before what it is ("How much does
         # Lambda cost?": the Duration row's price beside the one per request, not "Lambda is a compute service")
         priced = amount_instead(units, asked, None, True)
-        if len(priced) > 1 and any(u.passage.id in {p.passage.id for p in priced} for u in chosen):
-            chosen = priced + [u for u in chosen if _states(u, None, True) and u.passage.id not in
-                               {p.passage.id for p in priced}]
+        pricing = {u.passage.id for u in priced}
+        if len(priced) > 1 and any(u.passage.id in pricing for u in chosen):
+            chosen = priced + [u for u in chosen if _states(u, None, True) and u.passage.id not in pricing]
     if (quantity or price) and anothers_number(chosen, set(content_terms(retriever.acronym_map.expand(fixed))),
                                                quantity_head(fixed), price and not quantity):
         return refuse()  # the numbers given are another row's

@@ -91,7 +91,12 @@ def fit_adapters(retriever, dev: list[dict], folds: int = 5):
     passages = list(retriever.passages.values())
     spans = [{"file": p.file, "lines": [p.start, p.end]} for p in passages]
     embed = retriever.vectors.embed_many or (lambda texts: [retriever.embed_query(t) for t in texts])
-    pv = np.asarray(embed([p.embed_text for p in passages]), dtype=np.float32)
+    if retriever.stored_vectors is not None:  # the index holds the passages' vectors: read, not embedded again
+        ids, m = retriever.stored_vectors()
+        row = {pid: i for i, pid in enumerate(ids)}
+        pv = m[[row[p.id] for p in passages]]
+    else:
+        pv = np.asarray(embed([p.embed_text for p in passages]), dtype=np.float32)
 
     def gold_rows(gold: list[dict]) -> list[int]:
         return [j for j, hit in enumerate(_hits(spans, gold)) if hit]
@@ -137,6 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     # 0. the query adapter, and for each dev question one fitted without its fold: the reranker must learn how
     # far to trust the adapter on questions it has not seen, as it will be at run time
     oof = {}
+    full = None
     if not args.keep_reranker:
         full, oof = fit_adapters(retriever, dev)
         full.save()
@@ -149,8 +155,8 @@ def main(argv: list[str] | None = None) -> None:
         cands = retriever.candidates(shape_query(q, hist), query_weights(q, hist))
         hits = _hits([{"file": sp.passage.file, "lines": [sp.passage.start, sp.passage.end]} for sp, _ in cands], case["gold"])
         rr_rows.append([(f, h) for (_, f), h in zip(cands, hits)])
-    if not args.keep_reranker:
-        retriever.adapter = query_adapter.load()
+    if full is not None:
+        retriever.adapter = full
     if rr_rows:
         model = rerank.fit(rr_rows)
         rerank.RERANK_FILE.write_text(json.dumps(model, indent=2) + "\n")
