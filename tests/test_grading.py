@@ -720,3 +720,75 @@ def test_a_right_short_answer_without_a_reference_is_correct(tutor, question, an
 ])
 def test_a_wrong_short_answer_without_a_reference_is_not_correct(tutor, question, answer):
     assert tutor.grade(question, answer).verdict == "incorrect", answer
+
+
+# ---------------------------------------------------------------- teacher-graded answers to the same question
+WIRE_Q = "Explain why you got a voltage reading of 1.5 for terminal 1 and the positive terminal."
+WIRE_REF = "Terminal 1 and the positive terminal are separated by the gap"
+
+
+def _store_for(grader: Grader, question: str, reference: str, graded: list[tuple[str, float]]):
+    from tutor.grading_examples import GradedExamples
+
+    vecs = [e.sent for e in grader._encode([t for t, _ in graded])]
+    return GradedExamples.build([(question, reference, v, s) for v, (_, s) in zip(vecs, graded)])
+
+
+def _with_examples(grader: Grader, store) -> Grader:
+    out = Grader(grader.model, {"correct": grader.t_correct, "partial": grader.t_partial}, grader._model_loader,
+                 head=grader.head, head_weight=grader.head_weight, examples=store)
+    out._st = grader._st
+    return out
+
+
+def test_answers_a_teacher_graded_for_the_same_question_sway_the_grade(grader):
+    """The model alone does not credit "there is a gap in between them"; a teacher who accepted answers like it for
+    this question is followed. Answers to another question are graded as before."""
+    answer = "there is a gap in between them"
+    graded = [("there's a gap between them", 1.0), ("a gap is between the two", 1.0), ("they have a gap between", 1.0),
+              ("the bulb is broken", 0.0)]
+    alone = _with_examples(grader, None)
+    swayed = _with_examples(grader, _store_for(grader, WIRE_Q, WIRE_REF, graded))
+    before = alone.grade(WIRE_Q, WIRE_REF, answer)
+    assert before.verdict == "incorrect"
+    after = swayed.grade(WIRE_Q, WIRE_REF, answer)
+    assert after.verdict == "correct" and after.score > before.score + 0.3
+    # spacing and case of the question do not matter; another question is not touched
+    assert swayed.grade(WIRE_Q.upper() + "  ", WIRE_REF, answer).score == after.score
+    other = "you bid a price for spare capacity"
+    assert swayed.grade(EC2_Q, SPOT, other).score == alone.grade(EC2_Q, SPOT, other).score
+
+
+def test_the_shipped_grader_has_the_grading_datas_graded_answers(grader):
+    ex = grader.examples
+    assert ex is not None and len(ex.scores) > 9000
+    vote = ex.vote(WIRE_Q, WIRE_REF, grader._encode(["positive battery terminal is separated by a gap from terminal 1"])[0].sent)
+    assert vote is not None and vote.n > 50 and vote.score > 0.5 and vote.closest > 0.9
+    # a question of the notes has none: the model grades alone
+    assert ex.vote(EC2_Q, SPOT, grader._encode(["spot"])[0].sent) is None
+
+
+def test_an_unreadable_or_inconsistent_examples_file_is_named_and_left_out(grader, tmp_path, caplog):
+    import numpy as np
+
+    from tutor.grading_examples import GradedExamples
+
+    assert GradedExamples.load(tmp_path / "missing.npz") is None
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip file")
+    with caplog.at_level("WARNING"):
+        assert GradedExamples.load(bad) is None
+    assert "bad.npz" in caplog.text
+    store = _store_for(grader, WIRE_Q, WIRE_REF, [("a gap", 1.0), ("no gap", 0.0)])
+    odd = tmp_path / "odd.npz"
+    np.savez_compressed(odd, keys=np.array(store.keys), starts=np.array([0, 5]), vectors=store.vectors,
+                        scores=store.scores)
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        assert GradedExamples.load(odd) is None
+    assert "odd.npz" in caplog.text and "inconsistent" in caplog.text
+    good = tmp_path / "good.npz"
+    store.save(good)
+    again = GradedExamples.load(good)
+    v = grader._encode(["a gap"])[0].sent
+    assert again.vote(WIRE_Q, WIRE_REF, v) == store.vote(WIRE_Q, WIRE_REF, v)

@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz.distance import OSA
 
+from tutor.grading_examples import GradedExamples, blend
+
 from tutor.grading_features import (
     Encoded,
     _content_idx,
@@ -120,8 +122,10 @@ class Grader:
     """Grades a learner's answer against the reference from the notes. Load once, call `grade` many times."""
 
     def __init__(self, model: TreeModel, thresholds: dict[str, float], model_loader=None, cache_size: int = 4096,
-                 head=None, head_weight: float = 0.0, cross_path: Path | None = None, cross_weight: float = 0.0):
+                 head=None, head_weight: float = 0.0, cross_path: Path | None = None, cross_weight: float = 0.0,
+                 examples: GradedExamples | None = None):
         self.model = model
+        self.examples = examples  # teacher-graded answers to known questions (tutor/grading_examples.py)
         self.head, self.head_weight = head, float(head_weight)
         self.cross_path, self.cross_weight = cross_path, float(cross_weight) if cross_path else 0.0
         self._cross = None
@@ -144,9 +148,10 @@ class Grader:
         data = json.loads(path.read_text(encoding="utf-8"))
         head = HeadModel(data["head"]) if data.get("head") else None
         cross = path.with_name(data["cross_file"]) if data.get("cross_file") else None
+        examples = GradedExamples.load(path.with_name(data["examples_file"])) if data.get("examples_file") else None
         return cls(TreeModel(data), data["thresholds"], model_loader, head=head,
                    head_weight=data.get("head_weight", 0.0), cross_path=cross,
-                   cross_weight=data.get("cross_weight", 0.0))
+                   cross_weight=data.get("cross_weight", 0.0), examples=examples)
 
     def _encode(self, texts: list[str]) -> list[Encoded]:
         todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
@@ -178,6 +183,8 @@ class Grader:
         if self.cross_weight:  # a fitted cross-encoder, if the model file names one, blended in by its weight
             z = (1 - self.cross_weight) * z + self.cross_weight * self.cross_logit(q.text, r.text, a.text)
         p = 1.0 / (1.0 + np.exp(-z))
+        if self.examples is not None:  # how a teacher graded the closest answers to this very question
+            p = blend(p, self.examples.vote(q.text, r.text, a.sent))
         if f["char_cos"] >= 0.9 and f["lex_recall"] >= 0.9 and not f["neg_mismatch"] and not f["num_missing"]:
             p = max(p, 0.97)  # the reference itself, or a near copy of it
         return p, f

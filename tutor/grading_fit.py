@@ -21,6 +21,7 @@ import numpy as np
 from tutor import grading as g
 from tutor import grading_cross as gc
 from tutor import grading_head as gh
+from tutor.grading_examples import GradedExamples, blend
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/eval-data/grading"
 FILES = {"scientsbank": "scientsbank_train.jsonl", "beetle": "beetle_train.jsonl", "mohler": "mohler_dev.jsonl"}
@@ -32,6 +33,7 @@ HEAD_WEIGHT = 0.5  # logit average of trees and head, fixed beforehand (not tune
 CROSS_WEIGHT = 0.0  # the cross-encoder is measured (--cross-weight 0.5) but not shipped: see docs/GRADING.md
 PARTIAL_FRACTION = 0.6  # the partial band is [0.6 * t_correct, t_correct)
 FOLDS = 5
+EXAMPLES_FILE = "grading_examples.npz"
 
 
 def load_items(data_dir: Path) -> list[dict]:
@@ -179,6 +181,38 @@ def cross_validate(X: np.ndarray, names: list[str], arrs: list[dict], items: lis
     return {k: metrics(ds, y, scores[k], preds[k]) for k in scores}, t_correct
 
 
+def examples_store(items: list[dict], encs: dict[str, g.Encoded]) -> GradedExamples:
+    """Every item's answer vector and score, under its (question, reference): the graded examples the Grader votes with."""
+    return GradedExamples.build([(g.clean_text(it["question"]) or "?", g.clean_text(it["reference"]) or "?",
+                                  encs[g.clean_text(it["answer"])].sent, float(it["y"])) for it in items])
+
+
+def seen_questions(X: np.ndarray, names: list[str], arrs: list[dict], items: list[dict], contra: np.ndarray,
+                   encs: dict[str, g.Encoded]) -> dict:
+    """KFold over answers (5 folds): questions seen, answers not. The grader fitted on the training folds, alone and
+    with the training folds' answers as graded examples (as SemEval's "unseen answers" test split is graded)."""
+    from sklearn.model_selection import KFold
+
+    y = np.array([it["y"] for it in items])
+    ds = np.array([it["ds"] for it in items])
+    p = {"grader": np.zeros(len(y)), "grader + graded examples": np.zeros(len(y))}
+    for fold, (tr, te) in enumerate(KFold(n_splits=FOLDS, shuffle=True, random_state=0).split(X)):
+        head = gh.HeadModel(fit_heads([arrs[i] for i in tr], y[tr]))
+        z = (1 - HEAD_WEIGHT) * fit_hgb(X[tr], y[tr]).decision_function(X[te]) + HEAD_WEIGHT * np.array(
+            [head.logit(arrs[i]) for i in te])
+        p["grader"][te] = 1 / (1 + np.exp(-z))
+        store = examples_store([items[i] for i in tr], encs)
+        p["grader + graded examples"][te] = [
+            blend(pi, store.vote(g.clean_text(items[i]["question"]) or "?", g.clean_text(items[i]["reference"]) or "?",
+                                 encs[g.clean_text(items[i]["answer"])].sent)) for pi, i in zip(p["grader"][te], te)]
+        print(f"seen questions, fold {fold + 1}/{FOLDS}", file=sys.stderr)
+    out = {}
+    for k, pk in p.items():
+        score = grader_scores(pk, X, names, contra)
+        out[k] = metrics(ds, y, score, score >= 0.5)
+    return out
+
+
 def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -244,6 +278,16 @@ def print_report(report: dict) -> None:
               f"{mo['pearson']:>9.3f}")
 
 
+def write_examples(items: list[dict], encs: dict[str, g.Encoded], model_path: Path) -> int:
+    path = model_path.with_name(EXAMPLES_FILE)
+    examples_store(items, encs).save(path)
+    data = json.loads(model_path.read_text())
+    data["examples_file"] = path.name
+    model_path.write_text(json.dumps(data, separators=(",", ":")))
+    print(f"wrote {path} ({path.stat().st_size // 1024} KiB, {len(items)} graded answers) and named it in {model_path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tutor.grading_fit", description=__doc__.split("\n")[0])
     ap.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
@@ -254,17 +298,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cross-weight", type=float, default=CROSS_WEIGHT,
                     help="blend in the cross-encoder (tutor/grading_cross.py) with this logit weight; "
                          "about 5 minutes per fold on 2 cores")
+    ap.add_argument("--seen-questions", action="store_true",
+                    help="also report 5-fold CV over answers (questions seen), with and without the graded examples")
+    ap.add_argument("--examples-only", action="store_true",
+                    help="write the graded examples next to --out and name them in it; the model is not refitted")
     ap.add_argument("--notes", type=Path, default=DEFAULT_DATA.parents[1] / "notes/aws-notes.md")
     args = ap.parse_args(argv)
     items = load_items(args.data)
     texts = [g.clean_text(it[k]) for it in items for k in ("question", "reference", "answer")]
     encs = encode_all(texts, args.cache)
+    if args.examples_only:
+        return write_examples(items, encs, args.out)
     t0 = time.time()
     X, names, arrs, contra = feature_matrix(items, encs)
     print(f"features for {len(items)} items in {time.time() - t0:.0f}s; rules fire on {contra.sum()}", file=sys.stderr)
     report, t_correct = cross_validate(X, names, arrs, items, contra, args.cache, args.cross_weight)
     print_report(report)
     print(f"out-of-fold best threshold for 'correct': {t_correct:.3f} (shipped: 0.5)")
+    if args.seen_questions:
+        print("\nQuestions seen, answers not (KFold over answers):")
+        print_report(seen_questions(X, names, arrs, items, contra, encs))
     if not args.report_only:
         y = np.array([it["y"] for it in items])
         data = dump_model(fit_hgb(X, y), names)
@@ -277,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(json.dumps(data, separators=(",", ":")))
         print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB)"
               + (f" and {data['cross_file']}" if args.cross_weight else ""))
+        write_examples(items, encs, args.out)
     if args.checks:
         print(self_and_swap_checks(items, args.notes, g.Grader.load(args.out)))
     return 0
