@@ -318,6 +318,17 @@ def test_that_before_a_question_mark_and_in_there_point_back(tutor):
     assert not ans.refused and "paid" in ans.answer, ans.answer
 
 
+def test_one_ending_a_question_is_the_thing_asked_about_before(tutor):
+    from tutor.retrieval import is_followup
+
+    q, before = "what happens if something breaks partway through one?", ["what are step functions?"]
+    assert is_followup(q, before)
+    assert not is_followup("which storage class keeps data in one availability zone only?", ["what is s3?"])
+    ans = tutor.ask(q, before)
+    assert not ans.refused and any("Step Functions" in c.passage.section_path or "Step Functions" in c.passage.text
+                                   for c in ans.citations), ans.answer
+
+
 def test_the_x_one_points_back_and_names_no_one_zone(tutor):
     ans = tutor.ask("how much off is the convertible one", ["reserved vs convertible ri?"])
     assert not ans.refused and "4%" in ans.answer, ans.answer

@@ -29,7 +29,10 @@ SIDES_WITHIN = 2  # a comparison's sides each have their best passage among the 
 _FOLLOWUP = re.compile(
     r"^\s*(and|what about|how about|what of|also|then|so)\b|\b(it|its|it's|they|them|their|those|these|that one|this one|"
     r"the (former|latter|other|second|first)|same|the [\w\-]+ ones?|(that|this) (?!(?:mean|means|is|was|does|did|happen|happens|work|works|say|says)\b)\w+|which (one|ones)|(besides|other than|apart from|except) (that|this|one))\b"
-    r"|\b(that|this)(?:\W*$|\s*[?!])|\b(?:in|on|from|into|out of) there\b",
+    r"|\b(that|this)(?:\W*$|\s*[?!])|\b(?:in|on|from|into|out of) there\b"
+    # "what happens if something breaks partway through one?": "one" ending the question stands for the thing asked
+    # about before ("no one", "any one" do not)
+    r"|(?<!\bno )(?<!\bany )(?<!\bevery )\bone\s*[?!.]*\s*$",
     re.I,
 )
 
