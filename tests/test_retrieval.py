@@ -442,6 +442,32 @@ def test_the_adapted_search_in_memory_ranks_as_chroma_would(tutor):
         assert np.allclose([s for _, s in mine], [s for _, s in chroma], atol=1e-4)
 
 
+def test_passages_the_adapter_was_not_fitted_against_are_scored_with_the_question_itself(tutor, tmp_path):
+    """New or edited notes: the AWS-fitted map is for the passages it saw (on a Kubernetes corpus it cost 3 of 38
+    top passages). The shipped adapter covers every passage of the shipped notes; one that covers none ranks exactly
+    as MiniLM does, and the record of what it covers survives a save."""
+    r = tutor.retriever
+    shipped = r.adapter
+    assert shipped.fitted is not None and all(shipped.covers(p.content_hash) for p in r.passages.values())
+    q = "which ec2 pricing suits a server that runs all year?"
+    qv = r.vectors.question(q)
+    adapted = r.adapted_search(qv, 5)
+    r.adapter = query_adapter.QueryAdapter(shipped.a, shipped.b, frozenset())  # fitted against none of these
+    try:
+        plain = r.adapted_search(qv, 5)
+    finally:
+        r.adapter = shipped
+    dense = r.dense_search(qv.tolist(), 5)
+    assert [pid for pid, _ in plain] == [pid for pid, _ in dense] != [pid for pid, _ in adapted]
+    assert np.allclose([s for _, s in plain], [s for _, s in dense], atol=1e-4)
+    keys = sorted(p.content_hash for p in r.passages.values())[:3]
+    query_adapter.QueryAdapter(shipped.a, shipped.b, frozenset(keys)).save(tmp_path / "a.npz")
+    again = query_adapter.load(tmp_path / "a.npz")
+    assert again.fitted == frozenset(keys) and again.covers(keys[0]) and not again.covers("0" * 40)
+    np.savez_compressed(tmp_path / "old.npz", a=shipped.a, b=shipped.b)  # a file from before the record: covers all
+    assert query_adapter.load(tmp_path / "old.npz").covers("0" * 40)
+
+
 def test_besides_something_the_row_says_asks_for_more_of_the_same_row(tutor):
     # "besides genomics" sets aside one of F1's use cases, not F1; "besides that" sets aside F1
     h = ["which ec2 instance family has the FPGAs?"]

@@ -109,7 +109,8 @@ def fit_adapters(retriever, dev: list[dict], folds: int = 5):
     dev_g = [gold_rows(c["gold"]) if c.get("gold") else [] for c in dev]
 
     def fit_on(keep: list[int]) -> "query_adapter.QueryAdapter":
-        return query_adapter.fit(np.concatenate([dev_q[keep], bank_q]), [dev_g[i] for i in keep] + bank_g, pv)
+        return query_adapter.fit(np.concatenate([dev_q[keep], bank_q]), [dev_g[i] for i in keep] + bank_g, pv,
+                                 passage_keys=[p.content_hash for p in passages])
 
     fold_of = [i % folds for i in range(len(dev))]
     by_fold = {k: fit_on([i for i in range(len(dev)) if fold_of[i] != k]) for k in range(folds)}

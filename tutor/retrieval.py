@@ -235,6 +235,8 @@ class Retriever:
     # against them in memory rather than by a second query to Chroma
     stored_vectors: Callable[[], tuple[list[str], np.ndarray]] | None = None
     _matrix: tuple[list[str], np.ndarray] | None = None
+    # which of the matrix's rows the adapter was fitted against, and for which adapter (it can be swapped)
+    _covered: tuple[object, np.ndarray] | None = None
 
     def closest_unit(self, pid: str, qv: np.ndarray, fallback: float) -> float:
         """Cosine of the passage's closest sentence or item to the question; `fallback` (the passage's own
@@ -273,14 +275,21 @@ class Retriever:
                    stored_vectors=stored_vectors)
 
     def adapted_search(self, qv: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """(passage id, cosine to the mapped question), best first."""
+        """(passage id, cosine to the mapped question), best first. A passage the adapter was not fitted against
+        (notes added or edited since) gets the cosine to the question's own vector: the map was learned for the
+        passages it saw."""
         qa = self.adapter.apply(qv)
-        if self.stored_vectors is None:
-            return self.dense_search(qa.tolist(), k)
+        if self.stored_vectors is None:  # no vectors to score in memory: one ranking or the other, by Chroma
+            covers_all = all(self.adapter.covers(p.content_hash) for p in self.passages.values())
+            return self.dense_search((qa if covers_all else qv).tolist(), k)
         if self._matrix is None:
             self._matrix = self.stored_vectors()
         ids, m = self._matrix
-        sims = m @ qa
+        if self._covered is None or self._covered[0] is not self.adapter:
+            self._covered = (self.adapter, np.array([i in self.passages and self.adapter.covers(
+                self.passages[i].content_hash) for i in ids], dtype=bool))
+        covered = self._covered[1]
+        sims = m @ qa if covered.all() else np.where(covered, m @ qa, m @ qv)
         top = np.argsort(-sims, kind="stable")[:k]
         return [(ids[i], float(sims[i])) for i in top]
 
