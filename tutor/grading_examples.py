@@ -6,7 +6,7 @@ for a new answer, the similarity-weighted score of its K closest graded answers.
 vote with the model's probability. A question nobody has graded answers for (every question of the notes' quiz bank)
 is graded by the model alone, exactly as before.
 
-The shipped store (`grading_examples.npz`, written by `python -m tutor.grading_fit --examples`) holds the grading
+The shipped store (`grading_examples.npz`, written by `python -m tutor.grading_fit`, or `--examples-only` without a refit) holds the grading
 data's training answers: SciEntsBank and Beetle train, Mohler assignments 1–6. The vectors are stored as int8 (cosines
 move by under 0.01; the cross-validated accuracy is the same to the third decimal) and no answer text is stored.
 """
@@ -61,9 +61,8 @@ class GradedExamples:
             by_key.setdefault(key(q, r), []).append((v, s))
         keys = tuple(by_key)
         starts = np.cumsum([0] + [len(by_key[k]) for k in keys])
-        vecs = [v for k in keys for v, _ in by_key[k]]
-        dim = len(vecs[0]) if vecs else 0
-        vectors = np.clip(np.round(np.asarray(vecs, dtype=np.float32).reshape(-1, dim) * _SCALE), -127, 127)
+        vecs = np.asarray([v for k in keys for v, _ in by_key[k]], dtype=np.float32)
+        vectors = np.clip(np.round(vecs.reshape(len(vecs), -1) * _SCALE), -127, 127) if len(vecs) else np.zeros((0, 0))
         scores = np.asarray([s for k in keys for _, s in by_key[k]], dtype=np.float32)
         return cls(keys, starts.astype(np.int64), vectors.astype(np.int8), scores)
 

@@ -181,10 +181,14 @@ def cross_validate(X: np.ndarray, names: list[str], arrs: list[dict], items: lis
     return {k: metrics(ds, y, scores[k], preds[k]) for k in scores}, t_correct
 
 
+def _pair(it: dict, encs: dict[str, g.Encoded]) -> tuple[str, str, np.ndarray]:
+    """(question, reference) as the Grader reads them, and the answer's sentence vector."""
+    return g.clean_text(it["question"]) or "?", g.clean_text(it["reference"]) or "?", encs[g.clean_text(it["answer"])].sent
+
+
 def examples_store(items: list[dict], encs: dict[str, g.Encoded]) -> GradedExamples:
     """Every item's answer vector and score, under its (question, reference): the graded examples the Grader votes with."""
-    return GradedExamples.build([(g.clean_text(it["question"]) or "?", g.clean_text(it["reference"]) or "?",
-                                  encs[g.clean_text(it["answer"])].sent, float(it["y"])) for it in items])
+    return GradedExamples.build([(*_pair(it, encs), float(it["y"])) for it in items])
 
 
 def seen_questions(X: np.ndarray, names: list[str], arrs: list[dict], items: list[dict], contra: np.ndarray,
@@ -202,9 +206,8 @@ def seen_questions(X: np.ndarray, names: list[str], arrs: list[dict], items: lis
             [head.logit(arrs[i]) for i in te])
         p["grader"][te] = 1 / (1 + np.exp(-z))
         store = examples_store([items[i] for i in tr], encs)
-        p["grader + graded examples"][te] = [
-            blend(pi, store.vote(g.clean_text(items[i]["question"]) or "?", g.clean_text(items[i]["reference"]) or "?",
-                                 encs[g.clean_text(items[i]["answer"])].sent)) for pi, i in zip(p["grader"][te], te)]
+        p["grader + graded examples"][te] = [blend(pi, store.vote(*_pair(items[i], encs)))
+                                             for pi, i in zip(p["grader"][te], te)]
         print(f"seen questions, fold {fold + 1}/{FOLDS}", file=sys.stderr)
     out = {}
     for k, pk in p.items():
