@@ -280,18 +280,21 @@ class Retriever:
         passages it saw."""
         qa = self.adapter.apply(qv)
         if self.stored_vectors is None:  # no vectors to score in memory: one ranking or the other, by Chroma
-            covers_all = all(self.adapter.covers(p.content_hash) for p in self.passages.values())
-            return self.dense_search((qa if covers_all else qv).tolist(), k)
+            return self.dense_search((qa if self._covered_rows(list(self.passages)).all() else qv).tolist(), k)
         if self._matrix is None:
             self._matrix = self.stored_vectors()
         ids, m = self._matrix
-        if self._covered is None or self._covered[0] is not self.adapter:
-            self._covered = (self.adapter, np.array([i in self.passages and self.adapter.covers(
-                self.passages[i].content_hash) for i in ids], dtype=bool))
-        covered = self._covered[1]
+        covered = self._covered_rows(ids)
         sims = m @ qa if covered.all() else np.where(covered, m @ qa, m @ qv)
         top = np.argsort(-sims, kind="stable")[:k]
         return [(ids[i], float(sims[i])) for i in top]
+
+    def _covered_rows(self, ids: list[str]) -> np.ndarray:
+        """Which of `ids` the adapter was fitted against: worked out once per adapter (it can be swapped), not per ask."""
+        if self._covered is None or self._covered[0] is not self.adapter or len(self._covered[1]) != len(ids):
+            self._covered = (self.adapter, np.array([i in self.passages and self.adapter.covers(
+                self.passages[i].content_hash) for i in ids], dtype=bool))
+        return self._covered[1]
 
     def candidates(self, query: str, weights: dict[str, float] | None = None) -> list[tuple[ScoredPassage, dict]]:
         """Fused candidates with their rerank features, in fused order. `weights`: query term →
