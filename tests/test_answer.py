@@ -687,3 +687,41 @@ def test_a_bullet_head_alone_is_answered_with_what_is_under_it(tutor):
     assert "paid for the content" in ans.answer, ans.answer
     ans = tutor.ask("what is route 53?")
     assert "DNS service" in ans.answer and "map your domain names" in ans.answer, ans.answer
+
+
+def test_two_questions_in_one_message_get_both_answers(tutor):
+    # one passage does not answer both (the whole message was refused): each part is answered on its own
+    ans = tutor.ask("what does lambda charge per request, and how long can a function run?")
+    assert not ans.refused and "$0.2 per 1 million" in ans.answer and "100ms" in ans.answer, ans.answer
+    # the citations are numbered 1..n in order of first use, each marker naming a cited passage
+    marks = [int(n) for n in re.findall(r"\[(\d+)\]", ans.answer)]
+    assert sorted({c.n for c in ans.citations}) == list(range(1, len(ans.citations) + 1)) == sorted(set(marks))
+    # nothing said twice
+    items = [i.strip() for s in re.split(r"\[\d+\]\.?", ans.answer) for i in s.split(";") if i.strip()]
+    assert len(items) == len(set(items)), ans.answer
+
+
+@pytest.mark.parametrize("question, parts", [
+    ("which cache engines does it give me, and what kinds of apps is it a good fit for?",
+     ("which cache engines does it give me?", "what kinds of apps is it a good fit for?")),
+    ("users get a 504 from it, what does that mean? also how do i see the real visitor ip?",
+     ("users get a 504 from it, what does that mean?", "also how do i see the real visitor ip?")),
+    # a clause of one question, a remark after it, a bare "why": one question each
+    ("is there one place to look after our users and what each of them may touch?", None),
+    ("how is a role not the same thing as a policy? they both sound like permissions stuff to me", None),
+    ("what is S3, and why?", None),
+])
+def test_a_message_is_split_only_where_it_asks_a_second_question(question, parts):
+    from tutor.parts import question_parts
+
+    assert question_parts(question) == parts
+
+
+@pytest.mark.parametrize("question, sides", [
+    ("how is redis different from memcached in elasticache?", ("Redis", "Memcached")),
+    # the notes' row for S3 Standard is keyed "S3": the row of the same table the learner's words name
+    ("s3 standard vs glacier if we need to get at the data instantly?", ("S3", "Glacier")),
+])
+def test_a_comparison_cites_each_side(tutor, question, sides):
+    ans = tutor.ask(question)
+    assert {c.passage.title for c in ans.citations} >= set(sides), ans.answer

@@ -164,6 +164,10 @@ def _select(units: list[Unit], question: str, settings: AnswerSettings, q_terms:
             picks = [next((u for u in ranked if want <= names(u.passage)), None) for want in sides]
             if all(picks) and picks[0].passage.id != picks[1].passage.id:
                 return _select_sides(units, picks[0].passage, picks[1].passage, max_units, max_words, q_terms)
+        row = _side_row_of(sides, best.passage, [u.passage for u in others])
+        if row is not None:  # "on demand vs spot": the other row of the table, not a list that mentions it
+            return _select_sides(units, best.passage, next(u.passage for u in others if u.passage.id == row),
+                                 max_units, max_words, q_terms)
         if sides and all(sides):
             # "cloudwatch vs x-ray": the best passage is X-Ray's, and no passage is CloudWatch's own: its side is the
             # best unit of another passage that says it, an item of a list ("Connect to CloudWatch to log all requests")
@@ -365,6 +369,11 @@ _BOTH = re.compile(r"(?:^|[?,;:.!]\s*|\b(?:do|does|are|is|if|how)\s+)((?:[\w\-/]
                    r"((?:[\w\-/]+\s+){0,2}?[\w\-/]+)\s+(?:are|both|differ|compare)\b", re.I)
 
 
+# "how is X different from Y", "how does X differ from Y", "X compared to Y"
+_DIFFERENT_FROM = re.compile(r"(.*?\w)\s+(?:(?:is|are)\s+)?(?:different|differs?|compared?|compares)\s+(?:from|to|with|than)\s+(.*)",
+                             re.I)
+
+
 def compared_sides(question: str) -> tuple[set[str], set[str]] | None:
     """The terms of each of the two things a comparison names: "st1 vs sc1 for an old file server …" compares st1
     and sc1 (not "file" and "server"); "difference between Multi-AZ and read replicas". None when no sides are
@@ -382,6 +391,16 @@ def compared_phrases(question: str) -> tuple[str, str] | None:
         left = " ".join(left.split()[-3:])
     else:
         m = re.search(r"\b(?:between|compare)\s+(.+?)\s+(?:and|with|to)\s+(.*)", question, re.I)
+        if not m:
+            m = _DIFFERENT_FROM.search(question)
+            if m:  # "how is redis different from memcached in elasticache?"
+                left = re.split(r"[?,;:.!]\s*|\s[-–—]+\s", m.group(1))[-1].split()[-3:]
+                while len(left) > 1 and left[0].lower() in STOPWORDS:  # "how is redis"
+                    left = left[1:]
+                right = _SIDE_END.split(" " + m.group(2) + " ", maxsplit=1)[0]
+                left, right = " ".join(left), " ".join(right.split()[:3])
+                # "what is different from before?" names no two things
+                return (left, right) if content_terms(left) and content_terms(right) else None
         if not m:
             # "cloudfront and elasticache are both caches right? what's the difference …", "how do multi-az and read
             # replicas differ?": two things joined by "and" before what they share or how they differ
@@ -402,6 +421,35 @@ def compared_terms(question: str) -> set[str]:
     """Both sides' terms together (empty when no sides are written)."""
     sides = compared_sides(question)
     return sides[0] | sides[1] if sides else set()
+
+
+def _side_row_of(sides: tuple[set[str], set[str]] | None, best: Passage, passages) -> str | None:
+    """"s3 standard vs glacier", "on demand vs spot": the best passage is a table row that names one side, and the
+    other side is another row of its table whose key is all of it or part of it ("S3" for "s3 standard"; the longest
+    such key: "S3 - IA" for "s3 ia", not "S3"). The rows of one table are the things the notes set side by side."""
+    if not sides or not all(sides) or best.kind != "table_row":
+        return None
+    key = set(content_terms(best.title))
+    unsaid = [sd for sd in sides if not key & sd]
+    if len(unsaid) != 1:
+        return None
+    fits = [(len(k), p.id) for p in passages if _same_table(p, best) and (k := set(content_terms(p.title)))
+            and k <= unsaid[0] and not k <= key]
+    return max(fits)[1] if fits else None
+
+
+def side_row(question: str, results: list[ScoredPassage], passages) -> Passage | None:
+    """The other side's row (see `_side_row_of`) when it is not among `results`."""
+    if not results or not COMPARE_CUES.search(question):
+        return None
+    pid = _side_row_of(compared_sides(question), results[0].passage, passages)
+    if pid is None or any(r.passage.id == pid for r in results):
+        return None
+    return next(p for p in passages if p.id == pid)
+
+
+def _same_table(p: Passage, row: Passage) -> bool:
+    return p.kind == "table_row" and p.id != row.id and p.file == row.file and p.section[:-1] == row.section[:-1]
 
 
 def _select_sides(units: list[Unit], a: Passage, b: Passage, max_units: int, max_words: int,
@@ -944,6 +992,9 @@ def compose(
         return overview
     q_terms = set(content_terms(retrieval.query))
     units = [u for i, r in enumerate(retrieval.results[:5]) for u in units_of(r.passage, i)]
+    row = side_row(fixed, retrieval.results[:5], retriever.passages.values())
+    if row is not None:  # "s3 standard vs glacier": the "S3" row answers for "s3 standard"
+        units += units_of(row, 5)
     # Closeness in meaning of each unit to the learner's own words (not the history's). Not for a comparison:
     # "difference between X and Y" is closest to whatever sounds like a difference, not to what each side is;
     # nor for a quantity: "how many read replicas" is closest to every sentence about read replicas, and the

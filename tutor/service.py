@@ -110,7 +110,8 @@ class Tutor:
         return r.retrieve(q, [h for h in (history or []) if h and h.strip()], also_embed=also_embed)
 
     def ask(self, question: str, history: list[str] | None = None, options: dict[str, str] | None = None) -> Answer:
-        from .answer import compose, own_words, split_options
+        from .answer import compared_phrases, split_options
+        from .parts import answers_each, joined, question_parts
 
         q = clean_question(question)
         if options is None:  # a practice question pasted whole, options and all, as the CLI and the web UI take it
@@ -120,16 +121,31 @@ class Tutor:
             from .choice_evidence import keep_vectors_in
 
             keep_vectors_in(self.settings.home)
-        if history and self.retriever.passages and self.retriever.stands_alone(q):
-            history = []  # "how do i bake bread" is no follow-up on the RIs asked before
-        own = None if options or not self.retriever.passages else own_words(q, self.retriever)
-        retrieval = self.retrieve(q, history, also_embed=[own] if own else None)
-        ans = compose(q, retrieval, self.retriever, self.settings.answer, history or [], options, own)
+        ans = self._answer(q, history, options)
+        # a comparison ("X and Y are both caches right? what's the difference …") is one question about two things:
+        # the composer draws on both sides
+        parts = question_parts(q) if not options and self.retriever.passages and not compared_phrases(q) else None
+        if parts and (ans.refused or not answers_each(ans.answer, parts, self.retriever.bm25.idf)):
+            # "which engines does it give me, and what apps is it good for?": one passage did not answer both parts,
+            # so each is answered on its own; kept when both are
+            first = self._answer(parts[0], history, None)
+            second = self._answer(parts[1], [*(history or []), parts[0]], None)
+            if not (first.refused or second.refused):
+                ans = joined(q, first, second)
         if self.settings.llm:  # optional rephrasing, checked against the cited passages (tutor/llm.py)
             from .llm import rephrase
 
             ans = rephrase(ans, self.settings)
         return ans
+
+    def _answer(self, q: str, history: list[str] | None, options: dict[str, str] | None) -> Answer:
+        from .answer import compose, own_words
+
+        if history and self.retriever.passages and self.retriever.stands_alone(q):
+            history = []  # "how do i bake bread" is no follow-up on the RIs asked before
+        own = None if options or not self.retriever.passages else own_words(q, self.retriever)
+        retrieval = self.retrieve(q, history, also_embed=[own] if own else None)
+        return compose(q, retrieval, self.retriever, self.settings.answer, history or [], options, own)
 
     # ------------------------------------------------------------ grading
     @cached_property
