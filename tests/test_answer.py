@@ -725,3 +725,10 @@ def test_a_message_is_split_only_where_it_asks_a_second_question(question, parts
 def test_a_comparison_cites_each_side(tutor, question, sides):
     ans = tutor.ask(question)
     assert {c.passage.title for c in ans.citations} >= set(sides), ans.answer
+
+
+def test_a_comparison_with_what_was_asked_before_draws_on_both(tutor):
+    # "that" is the subject of the earlier question: Spot against Reserved, not Reserved alone
+    ans = tutor.ask("is that the same thing as a reserved instance?", ["what are spot instances?"])
+    titles = {c.passage.title for c in ans.citations}
+    assert "Spot" in titles and any(t.startswith("Reserved") for t in titles), ans.answer

@@ -28,7 +28,7 @@ LIST_CUES = re.compile(r"\b(list|which (are|ones)|which of the|which (\w+ ){0,2}
 DEFINE_CUES = re.compile(r"^\s*(?:what(?:'s|s| is| are)|define|meaning of|explain|eli5|tell me about)\b"
                          r"(?!.*\b(?:for|do|does|difference|between|vs)\b)", re.I)
 DEFINE_BONUS = 0.1  # a nudge among near-equals; dev answer accuracy was flat from 0 to 0.2
-COMPARE_CUES = re.compile(r"\b(differen\w*|compare|comparison|vs\.?|versus|between)\b", re.I)
+COMPARE_CUES = re.compile(r"\b(differen\w*|compare|comparison|vs\.?|versus|between|the\s+same(?:\s+thing)?\s+as)\b", re.I)
 EXPLAIN_CUES = re.compile(r"\b(explain|in detail|elaborate|more about)\b", re.I)
 OPTION_LINE = re.compile(r"^\s*\(?([A-Ha-h])[.)]\s+(.+?)\s*$")
 META = re.compile(r"^\s*(what did i (just )?ask|what was my (last|previous|first) question|who are you|what can you do|help|hi|hello|thanks?( you)?)\W*$", re.I)
@@ -370,8 +370,27 @@ _BOTH = re.compile(r"(?:^|[?,;:.!]\s*|\b(?:do|does|are|is|if|how)\s+)((?:[\w\-/]
 
 
 # "how is X different from Y", "how does X differ from Y", "X compared to Y"
-_DIFFERENT_FROM = re.compile(r"(.*?\w)\s+(?:(?:is|are)\s+)?(?:different|differs?|compared?|compares)\s+(?:from|to|with|than)\s+(.*)",
-                             re.I)
+_DIFFERENT_FROM = re.compile(r"(.*?\w)\s+(?:(?:is|are)\s+)?(?:(?:different|differs?|compared?|compares)\s+(?:from|to|with|than)"
+                             r"|(?:not\s+)?the\s+same(?:\s+thing)?\s+as)\s+(.*)", re.I)
+# a side named by pointing back: "how's an edge location different from that?", "how is that not the same as a policy?"
+_POINTING_SIDE = re.compile(r"(\b(?:from|with|than|to|as)\s+)(?:that|this|it|them|those|these)\b"
+                            r"|()\b(?:that|this|it|they|those|these)\b(?=\s+(?:not\s+)?(?:the\s+same|differ|different|compare))",
+                            re.I)
+
+
+def naming_sides(question: str, history: list[str], retriever) -> str:
+    """The question with a side it points back to written out: "how's an edge location different from that?" after
+    "what's an origin in cloudfront?" compares edge locations with the origin, the earlier question's most specific
+    word the notes have (its rarest in them)."""
+    if not history or not _POINTING_SIDE.search(question):
+        return question
+    words_before = [w for w in re.findall(r"[\w\-/]+", history[-1]) if w.lower() not in STOPWORDS]
+    known = [w for w in words_before if any(t in retriever.bm25.vocab for t in content_terms(w))]
+    if not known:
+        return question
+    key = max(known, key=lambda w: max(retriever.bm25.idf(t) for t in content_terms(w) if t in retriever.bm25.vocab))
+    named = _POINTING_SIDE.sub(lambda m: (m.group(1) or "") + key, question, count=1)
+    return named if compared_phrases(named) else question
 
 
 def compared_sides(question: str) -> tuple[set[str], set[str]] | None:
@@ -1016,8 +1035,8 @@ def compose(
                 if u.named >= 0.5:
                     u.score += DEFINE_BONUS
     # the cues read as meant: "waht is teh differnce betwen …" asks for a comparison
-    chosen = _denying(units, fixed, q_terms, settings) or _select(units, fixed, settings, q_terms,
-                                                                             is_followup(fixed, history))
+    chosen = _denying(units, fixed, q_terms, settings) or _select(units, naming_sides(fixed, history, retriever),
+                                                                 settings, q_terms, is_followup(fixed, history))
     price = asks_price(fixed)
     if quantity and not price and not (states_quantity(chosen, quantity_head(fixed)) and fits_kind(chosen, fixed)):
         # asked for a quantity, and what the notes say about it holds none (or none of that thing): not given, unless
