@@ -54,6 +54,20 @@ def test_a_comparison_embeds_its_question_and_both_sides_in_one_model_call(tutor
     assert abs(float(v @ np.asarray(one("ALB"), dtype=np.float32)) - 1.0) < 1e-4
 
 
+def test_two_questions_in_one_message_embed_both_parts_in_one_model_call(tutor):
+    r = tutor.retriever
+    singles, batches = [], []
+    one, many = r.vectors.embed, r.vectors.embed_many
+    r.vectors.embed = lambda t: singles.append(t) or one(t)
+    r.vectors.embed_many = lambda ts: batches.append(list(ts)) or many(ts)
+    try:
+        ans = tutor.ask("which engines does elasticache support, and how many read replicas can one rds database have?")
+    finally:
+        r.vectors.embed, r.vectors.embed_many = one, many
+    assert not singles and len(batches) == 1, (singles, batches)
+    assert "Memcached" in ans.answer and "up to 5" in ans.answer, ans.answer
+
+
 def test_unit_files_round_trip_and_damaged_or_foreign_files_read_as_missing(tmp_path):
     files = UnitFiles(tmp_path)
     vecs = np.arange(6, dtype=np.float32).reshape(3, 2)

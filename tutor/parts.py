@@ -8,7 +8,7 @@ second's citations renumbered after the first's.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from itertools import zip_longest
 
 from .text import content_terms
 from .types import Answer, Citation
@@ -19,8 +19,9 @@ _SECOND = re.compile(r",\s*(?:and|also|plus)\s+(?=(?:what|which|how|who|where|wh
                      r"|\?\s+(?=\w)", re.I)
 _ASKS = re.compile(r"(?:(?:and|also|plus|so|ok|but)\s+)*(?:what|which|how|who|where|when|why|can|could|does|do|did|is|are|will"
                    r"|would|should)\b", re.I)
-_SENTENCE_END = re.compile(r"(?<=\]\.)\s+")
+_SENTENCE_END = re.compile(r"(?<=\]\.)\s+")  # the composer ends each sentence "… [n]."
 _MARKER = re.compile(r"\[(\d+)\]")
+_PASSAGE_MARKER = re.compile(r"\[@([0-9a-f]+)\]")  # while two answers are joined, a marker names its passage
 
 
 def question_parts(question: str) -> tuple[str, str] | None:
@@ -38,49 +39,44 @@ def question_parts(question: str) -> tuple[str, str] | None:
     return first if first.endswith("?") else first + "?", second
 
 
-def answers_each(answer: str, parts: tuple[str, str], weight: Callable[[str], float]) -> bool:
-    """The answer says at least half of each part's own words (those the other part does not have), each word
-    weighed by `weight` (its IDF in the notes): "data" in an answer says little of "which one hangs on to my data?"."""
-    said = set(content_terms(answer))
-    terms = [set(content_terms(p)) for p in parts]
-    return all(2 * sum(map(weight, own & said)) >= sum(map(weight, own))
-               for own in (terms[0] - terms[1], terms[1] - terms[0]))
-
-
 def joined(question: str, first: Answer, second: Answer) -> Answer:
-    """One answer from the answers to both parts: the first as it is, then what the second adds, its citations
-    numbered on from the first's (a passage both cite keeps its number). The passages are the two rankings
-    interleaved, each passage once."""
-    cites = list(first.citations)
-    number = {c.passage.id: c.n for c in cites}
-    renumber: dict[int, int] = {}
-    for c in second.citations:
-        if c.passage.id not in number:
-            number[c.passage.id] = len(cites) + 1
-            cites.append(Citation(len(cites) + 1, c.passage))
-        renumber[c.n] = number[c.passage.id]
+    """One answer from the answers to both parts: the first as it is, then what the second adds. Citations are
+    numbered by first use over the joined text (a passage both cite keeps one number). The passages are the two
+    rankings interleaved, each passage once."""
+    by_passage = {c.passage.id: c.passage for c in [*first.citations, *second.citations]}
+    # markers name passages while the two texts are put together, numbers after
+    first_text = _MARKER.sub(lambda m: _by_passage(first, m), first.answer)
     added = []
     for s in _SENTENCE_END.split(second.answer):
-        s = _unsaid(_MARKER.sub(lambda m: f"[{renumber.get(int(m.group(1)), int(m.group(1)))}]", s), first.answer)
+        s = _unsaid(_MARKER.sub(lambda m: _by_passage(second, m), s), first_text)
         if s:
             added.append(s)
     if not added:
         return first
-    used = {int(n) for n in _MARKER.findall(first.answer + " ".join(added))}
+    number: dict[str, int] = {}
+    text = _PASSAGE_MARKER.sub(lambda m: f"[{number.setdefault(m.group(1), len(number) + 1)}]",
+                  " ".join([first_text, *added]))
     passages, seen = [], set()
-    for pair in zip(first.passages, second.passages):
+    for pair in zip_longest(first.passages, second.passages):
         for sp in pair:
-            if sp.passage.id not in seen:
+            if sp is not None and sp.passage.id not in seen:
                 seen.add(sp.passage.id)
                 passages.append(sp)
-    return Answer(question, " ".join([first.answer, *added]), False, min(first.confidence, second.confidence),
-                  [c for c in cites if c.n in used], passages[: max(len(first.passages), len(second.passages))])
+    return Answer(question, text, False, min(first.confidence, second.confidence),
+                  [Citation(n, by_passage[pid]) for pid, n in number.items()],
+                  passages[: max(len(first.passages), len(second.passages))])
+
+
+def _by_passage(answer: Answer, marker: re.Match) -> str:
+    """`[n]` of `answer` as `[@passage id]` (as it was, if `answer` cites no n: brackets in the notes' own text)."""
+    n = int(marker.group(1))
+    return next((f"[@{c.passage.id}]" for c in answer.citations if c.n == n), marker.group(0))
 
 
 def _unsaid(sentence: str, said: str) -> str:
-    """What of a sentence ("Read Replica: up to 5 copies; own DNS end point [1].") the first answer did not say
+    """What of a sentence ("Read Replica: up to 5 copies; own DNS end point [@id].") the first answer did not say
     already, its items cut at "; " (the composer joins the items of one passage that way); "" when nothing."""
-    m = re.match(r"(.*?)\s*((?:\[\d+\])+)\.?$", sentence.strip())
+    m = re.match(r"(.*?)\s*((?:\[@[0-9a-f]+\])+)\.?$", sentence.strip())
     if not m:
         return "" if sentence.strip() in said else sentence
     body, marks = m.groups()

@@ -327,14 +327,17 @@ class Retriever:
             out.append((ScoredPassage(self.passages[pid], fused[pid], dmap.get(pid), lmap.get(pid)), feats))
         return out
 
-    def retrieve(self, question: str, history: list[str] | None = None, k: int | None = None,
-                 also_embed: list[str] | None = None) -> Retrieval:
-        """`also_embed`: texts the answer will embed after retrieval (the learner's own words), embedded in the same
-        batch as the query."""
+    def embed_ahead(self, asks: list[tuple[str, list[str], list[str]]]) -> None:
+        """Embed in one model call what several retrievals will: each (question, history, also_embed). Two questions
+        asked in one message are answered one after the other; their texts are embedded together."""
+        self.vectors.prefetch([t for q, h, also in asks for t in self._plan(q, h, also)[-1]])
+
+    def _plan(self, question: str, history: list[str] | None, also_embed: list[str] | None):
+        """(question and history as read, the query, its term weights, whether it is a follow-up, the texts it embeds:
+        the query, the query with acronyms spelled out, each side of a comparison, `also_embed`)."""
         question = self.acronym_map.spell_numbered(self.speller.fix(without_asides(question)))
         history = [self.acronym_map.spell_numbered(self.speller.fix(without_asides(h))) for h in history or []]
         query = shape_query(question, history)
-        k = k or self.settings.top_k
         # Ranking reads an acronym as itself (the passages carry theirs); the answer is composed and
         # its support judged with the spelled-out words, which is what the notes' sentences say.
         followup = is_followup(question, history)
@@ -354,7 +357,17 @@ class Retriever:
         # every text this ask embeds, in one model call: the query as ranked and as its support is judged (acronyms
         # spelled out), each side of a comparison, and what the answer weighs sentences by
         spelled = self.acronym_map.expand(query)
-        self.vectors.prefetch([query, spelled, *(self._sides(question) if not followup else ()), *(also_embed or ())])
+        texts = [query, spelled, *(self._sides(question) if not followup else ()), *(also_embed or ())]
+        return question, history, query, weights, followup, texts
+
+    def retrieve(self, question: str, history: list[str] | None = None, k: int | None = None,
+                 also_embed: list[str] | None = None) -> Retrieval:
+        """`also_embed`: texts the answer will embed after retrieval (the learner's own words), embedded in the same
+        batch as the query."""
+        question, history, query, weights, followup, texts = self._plan(question, history, also_embed)
+        self.vectors.prefetch(texts)
+        spelled = texts[1]
+        k = k or self.settings.top_k
         results = self.ranked(query, weights)
         ranked_ids = [r.passage.id for r in results]
         if not followup:

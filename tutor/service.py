@@ -111,7 +111,7 @@ class Tutor:
 
     def ask(self, question: str, history: list[str] | None = None, options: dict[str, str] | None = None) -> Answer:
         from .answer import compared_phrases, split_options
-        from .parts import answers_each, joined, question_parts
+        from .parts import joined, question_parts
 
         q = clean_question(question)
         if options is None:  # a practice question pasted whole, options and all, as the CLI and the web UI take it
@@ -121,31 +121,40 @@ class Tutor:
             from .choice_evidence import keep_vectors_in
 
             keep_vectors_in(self.settings.home)
-        ans = self._answer(q, history, options)
         # a comparison ("X and Y are both caches right? what's the difference …") is one question about two things:
         # the composer draws on both sides
         parts = question_parts(q) if not options and self.retriever.passages and not compared_phrases(q) else None
-        if parts and (ans.refused or not answers_each(ans.answer, parts, self.retriever.bm25.idf)):
-            # "which engines does it give me, and what apps is it good for?": one passage did not answer both parts,
-            # so each is answered on its own; kept when both are
-            first = self._answer(parts[0], history, None)
-            second = self._answer(parts[1], [*(history or []), parts[0]], None)
+        ans = None
+        if parts:
+            # "which engines does it give me, and what apps is it good for?": one passage rarely answers both parts, so
+            # each is answered on its own, the second as a follow-up of the first; kept when both are answered
+            asks = [self._asked(parts[0], history, None), self._asked(parts[1], [*(history or []), parts[0]], None)]
+            self.retriever.embed_ahead([(a, h, [own] if own else []) for a, h, own in asks])
+            first, second = (self._answer(a, h, own) for a, h, own in asks)
             if not (first.refused or second.refused):
                 ans = joined(q, first, second)
+        if ans is None:
+            ans = self._answer(*self._asked(q, history, options), options)
         if self.settings.llm:  # optional rephrasing, checked against the cited passages (tutor/llm.py)
             from .llm import rephrase
 
             ans = rephrase(ans, self.settings)
         return ans
 
-    def _answer(self, q: str, history: list[str] | None, options: dict[str, str] | None) -> Answer:
-        from .answer import compose, own_words
+    def _asked(self, q: str, history: list[str] | None, options: dict[str, str] | None) -> tuple[str, list[str], str | None]:
+        """(the question, the history it stands on, the learner's own words the answer weighs sentences by)."""
+        from .answer import own_words
 
         if history and self.retriever.passages and self.retriever.stands_alone(q):
             history = []  # "how do i bake bread" is no follow-up on the RIs asked before
         own = None if options or not self.retriever.passages else own_words(q, self.retriever)
+        return q, history or [], own
+
+    def _answer(self, q: str, history: list[str], own: str | None, options: dict[str, str] | None = None) -> Answer:
+        from .answer import compose
+
         retrieval = self.retrieve(q, history, also_embed=[own] if own else None)
-        return compose(q, retrieval, self.retriever, self.settings.answer, history or [], options, own)
+        return compose(q, retrieval, self.retriever, self.settings.answer, history, options, own)
 
     # ------------------------------------------------------------ grading
     @cached_property
