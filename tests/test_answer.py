@@ -732,3 +732,24 @@ def test_a_comparison_with_what_was_asked_before_draws_on_both(tutor):
     ans = tutor.ask("is that the same thing as a reserved instance?", ["what are spot instances?"])
     titles = {c.passage.title for c in ans.citations}
     assert "Spot" in titles and any(t.startswith("Reserved") for t in titles), ans.answer
+
+
+def test_joined_answers_number_citations_by_first_use_and_say_nothing_twice():
+    from tutor.parts import joined
+    from tutor.types import Answer, Citation, Passage, ScoredPassage
+
+    a, b, c = (Passage("n.md", i, i, ("S",), "bullet", f"text {i}", title=t) for i, t in ((1, "A"), (2, "B"), (3, "C")))
+    first = Answer("p1?", "A: one; two [1]. B: three [2].", False, 0.9, [Citation(1, a), Citation(2, b)],
+                   [ScoredPassage(a, 1.0), ScoredPassage(b, 0.5)])
+    # the second part cites C first, then B again with one new item and one already said
+    second = Answer("p2?", "C: four [1]. B: three; five [2].", False, 0.6, [Citation(1, c), Citation(2, b)],
+                    [ScoredPassage(c, 1.0), ScoredPassage(b, 0.4)])
+    ans = joined("p1, and p2?", first, second)
+    assert ans.answer == "A: one; two [1]. B: three [2]. C: four [3]. B: five [2]."
+    assert [(ci.n, ci.passage.title) for ci in ans.citations] == [(1, "A"), (2, "B"), (3, "C")]
+    # the two rankings interleaved, each passage once, as many as one ranking holds
+    assert [sp.passage.title for sp in ans.passages] == ["A", "C"] and ans.confidence == 0.6
+    # a second answer that says only what the first did adds nothing
+    again = Answer("p2?", "A: two [1].", False, 0.7, [Citation(1, a)], [ScoredPassage(a, 1.0)])
+    same = joined("p1, and p2?", first, again)
+    assert same.answer == first.answer and same.question == "p1, and p2?"

@@ -8,6 +8,7 @@ second's citations renumbered after the first's.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from itertools import zip_longest
 
 from .text import content_terms
@@ -51,8 +52,8 @@ def joined(question: str, first: Answer, second: Answer) -> Answer:
         s = _unsaid(_MARKER.sub(lambda m: _by_passage(second, m), s), first_text)
         if s:
             added.append(s)
-    if not added:
-        return first
+    if not added:  # the second part's answer was all said in the first's
+        return replace(first, question=question)
     number: dict[str, int] = {}
     text = _PASSAGE_MARKER.sub(lambda m: f"[{number.setdefault(m.group(1), len(number) + 1)}]",
                   " ".join([first_text, *added]))
