@@ -90,6 +90,13 @@ def test_odd_questions_get_a_safe_reply(tutor, q):
     ("what's in there? " + "in there " * 1500, ["are new s3 buckets private by default?"]),
     ("restrict viewer access?", []),
     ("cloudfront and cloudfront are both caches, what's the difference?", []),
+    # session 22: two questions in one message, comparisons that point back or name a row
+    ("what is s3 " + "s3 " * 2500 + "? and how many read replicas " + "rds " * 2500 + "?", []),
+    (", and what?", []),
+    ("what is <b>s3</b>, and what is <script>x</script> glacier?", []),
+    ("how is that different from that?", ["?!?", "what's an origin in cloudfront?"]),
+    ("is it the same thing as it?", ["<script>x</script>"]),
+    ("s3 standard vs " + "s3 " * 3000, []),
 ])
 def test_huge_or_odd_input_through_the_new_question_rules_gets_a_safe_reply(tutor, q, history):
     ans = tutor.ask(q, history)
