@@ -16,7 +16,7 @@ from .calibration import refuse_threshold
 from .acronyms import asked_acronym, spelled_out
 from .config import AnswerSettings
 from .overview import KIND_WORDS, table_overview
-from .retrieval import LIST_REQUEST, SELECTS, SUBJECT_PRONOUN, is_followup, leaned_on, shape_query
+from .retrieval import LIST_REQUEST, SELECTS, SUBJECT_PRONOUN, is_followup, leaned_on, same_table, shape_query
 from .spelling import without_asides
 from .summary import section_summary
 from .text import STOPWORDS, content_terms, english_zipf, negated_terms, plain_terms, sentences
@@ -452,7 +452,7 @@ def _side_row_of(sides: tuple[set[str], set[str]] | None, best: Passage, passage
     unsaid = [sd for sd in sides if not key & sd]
     if len(unsaid) != 1:
         return None
-    fits = [(len(k), p.id) for p in passages if _same_table(p, best) and (k := set(content_terms(p.title)))
+    fits = [(len(k), p.id) for p in passages if same_table(p, best) and (k := set(content_terms(p.title)))
             and k <= unsaid[0] and not k <= key]
     return max(fits)[1] if fits else None
 
@@ -465,10 +465,6 @@ def side_row(question: str, results: list[ScoredPassage], passages) -> Passage |
     if pid is None or any(r.passage.id == pid for r in results):
         return None
     return next(p for p in passages if p.id == pid)
-
-
-def _same_table(p: Passage, row: Passage) -> bool:
-    return p.kind == "table_row" and p.id != row.id and p.file == row.file and p.section[:-1] == row.section[:-1]
 
 
 def _select_sides(units: list[Unit], a: Passage, b: Passage, max_units: int, max_words: int,

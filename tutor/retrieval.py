@@ -333,8 +333,8 @@ class Retriever:
         self.vectors.prefetch([t for q, h, also in asks for t in self._plan(q, h, also)[-1]])
 
     def _plan(self, question: str, history: list[str] | None, also_embed: list[str] | None):
-        """(question and history as read, the query, its term weights, whether it is a follow-up, the texts it embeds:
-        the query, the query with acronyms spelled out, each side of a comparison, `also_embed`)."""
+        """(question and history as read, the query, the query with acronyms spelled out, its term weights, whether it
+        is a follow-up, the texts it embeds: both forms of the query, each side of a comparison, `also_embed`)."""
         question = self.acronym_map.spell_numbered(self.speller.fix(without_asides(question)))
         history = [self.acronym_map.spell_numbered(self.speller.fix(without_asides(h))) for h in history or []]
         query = shape_query(question, history)
@@ -358,15 +358,14 @@ class Retriever:
         # spelled out), each side of a comparison, and what the answer weighs sentences by
         spelled = self.acronym_map.expand(query)
         texts = [query, spelled, *(self._sides(question) if not followup else ()), *(also_embed or ())]
-        return question, history, query, weights, followup, texts
+        return question, history, query, spelled, weights, followup, texts
 
     def retrieve(self, question: str, history: list[str] | None = None, k: int | None = None,
                  also_embed: list[str] | None = None) -> Retrieval:
         """`also_embed`: texts the answer will embed after retrieval (the learner's own words), embedded in the same
         batch as the query."""
-        question, history, query, weights, followup, texts = self._plan(question, history, also_embed)
+        question, history, query, spelled, weights, followup, texts = self._plan(question, history, also_embed)
         self.vectors.prefetch(texts)
-        spelled = texts[1]
         k = k or self.settings.top_k
         results = self.ranked(query, weights)
         ranked_ids = [r.passage.id for r in results]
@@ -389,7 +388,7 @@ class Retriever:
                 results = _sibling_first(results, row)
                 named = row is prev[0].passage and set(content_terms(row.title)) & set(
                     content_terms(self.acronym_map.expand(history[-1])))
-                if named and not _same_table(results[0].passage, row):
+                if named and not same_table(results[0].passage, row):
                     # "what other terms are there?" after "what's RTMP?": the other rows of the table the previous
                     # question named a row of, even when the query's words ("terms") ranked another table first (IAM's
                     # Critical Terms)
@@ -485,9 +484,9 @@ class Retriever:
 
     def _sibling_pulled_in(self, results: list[ScoredPassage], row: Passage) -> list[ScoredPassage]:
         """The best-ranked other row of `row`'s table first (the first of them in the notes if none was ranked)."""
-        ranked = next((r for r in results if _same_table(r.passage, row)), None)
+        ranked = next((r for r in results if same_table(r.passage, row)), None)
         if ranked is None:
-            first = min((p for p in self.passages.values() if _same_table(p, row)), key=lambda p: p.start, default=None)
+            first = min((p for p in self.passages.values() if same_table(p, row)), key=lambda p: p.start, default=None)
             if first is None:
                 return results
             ranked = ScoredPassage(first, results[0].score if results else 0.0, None, None)
@@ -557,7 +556,8 @@ def _first_within(results: list[ScoredPassage], wanted, within: int) -> list[Sco
     return results if hit is None else [hit] + [r for r in results if r is not hit]
 
 
-def _same_table(p: Passage, row: Passage) -> bool:
+def same_table(p: Passage, row: Passage) -> bool:
+    """Another row of the table `row` is in."""
     return p.kind == "table_row" and p.id != row.id and p.file == row.file and p.section[:-1] == row.section[:-1]
 
 
