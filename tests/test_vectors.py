@@ -35,35 +35,32 @@ def test_prefetch_embeds_each_missing_text_once_and_skips_blanks():
     assert VectorCache(lambda t: [0.0]).prefetch(["x", "y"]) is None  # no batch embedder: nothing happens
 
 
+def _asked_counting_model_calls(tutor, question: str):
+    """(the answer, texts embedded one at a time, batches embedded together) for one ask."""
+    vectors = tutor.retriever.vectors
+    singles, batches = [], []
+    one, many = vectors.embed, vectors.embed_many
+    vectors.embed = lambda t: singles.append(t) or one(t)
+    vectors.embed_many = lambda ts: batches.append(list(ts)) or many(ts)
+    try:
+        return tutor.ask(question), singles, batches
+    finally:
+        vectors.embed, vectors.embed_many = one, many
+
+
 def test_a_comparison_embeds_its_question_and_both_sides_in_one_model_call(tutor):
     # one forward pass over three short texts instead of three passes: the model's fixed cost per call is most of a
     # short question's; the vectors are the same ones (the answer does not change)
-    r = tutor.retriever
-    singles, batches = [], []
-    one, many = r.vectors.embed, r.vectors.embed_many
-    r.vectors.embed = lambda t: singles.append(t) or one(t)
-    r.vectors.embed_many = lambda ts: batches.append(list(ts)) or many(ts)
-    try:
-        q = "ALB vs NLB - which one for millions of TCP requests a second?"
-        ans = tutor.ask(q)
-    finally:
-        r.vectors.embed, r.vectors.embed_many = one, many
+    ans, singles, batches = _asked_counting_model_calls(tutor, "ALB vs NLB - which one for millions of TCP requests a second?")
     assert not singles and len(batches) == 1 and {"ALB", "NLB"} <= set(batches[0]), (singles, batches)
     assert "Network Load Balancer" in ans.answer, ans.answer
-    v = r.vectors.question("ALB")
-    assert abs(float(v @ np.asarray(one("ALB"), dtype=np.float32)) - 1.0) < 1e-4
+    v = tutor.retriever.vectors.question("ALB")
+    assert abs(float(v @ np.asarray(tutor.retriever.vectors.embed("ALB"), dtype=np.float32)) - 1.0) < 1e-4
 
 
 def test_two_questions_in_one_message_embed_both_parts_in_one_model_call(tutor):
-    r = tutor.retriever
-    singles, batches = [], []
-    one, many = r.vectors.embed, r.vectors.embed_many
-    r.vectors.embed = lambda t: singles.append(t) or one(t)
-    r.vectors.embed_many = lambda ts: batches.append(list(ts)) or many(ts)
-    try:
-        ans = tutor.ask("which engines does elasticache support, and how many read replicas can one rds database have?")
-    finally:
-        r.vectors.embed, r.vectors.embed_many = one, many
+    ans, singles, batches = _asked_counting_model_calls(
+        tutor, "which engines does elasticache support, and how many read replicas can one rds database have?")
     assert not singles and len(batches) == 1, (singles, batches)
     assert "Memcached" in ans.answer and "up to 5" in ans.answer, ans.answer
 
