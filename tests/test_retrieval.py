@@ -487,3 +487,16 @@ def test_an_unreadable_or_misshapen_query_adapter_is_named_and_left_out(tmp_path
         assert query_adapter.load(bad) is None
     ok = query_adapter.QueryAdapter(np.zeros((384, 32), np.float32), np.zeros((32, 384), np.float32))
     assert ok.fits(np.zeros(384, np.float32)) and not ok.fits(np.zeros(768, np.float32))
+
+
+def test_a_follow_up_about_the_one_thing_just_picked_is_about_that_row(tutor):
+    # "which … is the cheapest bootable one?" is answered by the Magnetic row; "is it ssd or hdd?" asks about that
+    # row, not about whichever volume type the two questions' words together match best (Cold HDD: "hdd", "cheapest")
+    h = ["which ebs volume type is the cheapest bootable one?"]
+    top = tutor.retrieve("is it ssd or hdd?", h).results[0].passage
+    assert top.title == "Magnetic (Standard)", top.title
+    assert tutor.ask("is it ssd or hdd?", h).answer.startswith("Magnetic"), tutor.ask("is it ssd or hdd?", h).answer
+    # a question that lists several things picks none: "which of them …" still picks from the list
+    listed = tutor.ask("which of them can't be used as a boot disk?", ["what EBS volume types are there?"]).answer
+    assert "SC1" in listed and "ST1" in listed, listed
+

@@ -35,7 +35,7 @@ def test_prefetch_embeds_each_missing_text_once_and_skips_blanks():
     assert VectorCache(lambda t: [0.0]).prefetch(["x", "y"]) is None  # no batch embedder: nothing happens
 
 
-def _asked_counting_model_calls(tutor, question: str):
+def _asked_counting_model_calls(tutor, question: str, history: list[str] | None = None):
     """(the answer, texts embedded one at a time, batches embedded together) for one ask."""
     vectors = tutor.retriever.vectors
     singles, batches = [], []
@@ -43,7 +43,7 @@ def _asked_counting_model_calls(tutor, question: str):
     vectors.embed = lambda t: singles.append(t) or one(t)
     vectors.embed_many = lambda ts: batches.append(list(ts)) or many(ts)
     try:
-        return tutor.ask(question), singles, batches
+        return tutor.ask(question, history or []), singles, batches
     finally:
         vectors.embed, vectors.embed_many = one, many
 
@@ -63,6 +63,15 @@ def test_two_questions_in_one_message_embed_both_parts_in_one_model_call(tutor):
         tutor, "which engines does elasticache support, and how many read replicas can one rds database have?")
     assert not singles and len(batches) == 1, (singles, batches)
     assert "Memcached" in ans.answer and "up to 5" in ans.answer, ans.answer
+
+
+def test_a_follow_up_about_what_was_just_picked_ranks_the_previous_question_in_the_same_model_call(tutor):
+    # "does that one …" after "which engine …?" ranks the previous question again to find the row that answered it;
+    # that text is embedded with the follow-up's own, not in a second call
+    ans, singles, batches = _asked_counting_model_calls(
+        tutor, "does that one use more than one cpu core?", ["which elasticache engine has no persistence at all?"])
+    assert not singles and len(batches) == 1, (singles, batches)
+    assert ans.answer.startswith("Memcached"), ans.answer
 
 
 def test_unit_files_round_trip_and_damaged_or_foreign_files_read_as_missing(tmp_path):

@@ -47,6 +47,17 @@ _WHAT_IS = re.compile(r"^\s*(?:what(?:'s|s| is| are)|define|explain|tell me abou
 # Pronouns that stand for the previous question's subject; "which of those …" picks from what was listed instead.
 SUBJECT_PRONOUN = re.compile(r"\b(it|its|it's|they|their)\b", re.I)
 
+# what a follow-up says of the one thing just picked: "does that one …", "can it …", "is that family …"
+_THAT_ONE = re.compile(r"\b(?:it|its|it's|they|them|their|(?:that|this|the same|that same)\s+"
+                       r"(?:one|family|engine|type|option|class|volume|kind|instance|balancer|lb)"
+                       r"|(?:is|does|can|would|will)\s+that)\b", re.I)
+# a question that picks one thing: "which elasticache engine …", "which one …", "what pricing option should I …"
+_PICKS_ONE = re.compile(r"^\W*(?:(?:so|ok|okay|and|but)\W+)?(?:which\s+(?:[\w\-/]+\s+){0,2}?"
+                        r"(?:one|engine|family|type|option|class|volume|kind|instance|balancer|lb|elb|tier|model)\b"
+                        r"(?!\s+(?:types|kinds|engines|families|options|classes|volumes|instances|models|tiers)\b)"
+                        r"|what\s+(?:[\w\-/]+\s+){0,3}(?:should|to use|do i (?:use|pick|choose|need))\b)", re.I)
+ANSWERED_ROW_WITHIN = 10  # how far down the follow-up's own ranking the picked row may be
+
 # "and when redis?", "what about memcached?": the previous question asked again of something else, which is named, not
 # pointed back at ("can those have multi-AZ?" is still about those)
 _SWITCH = re.compile(r"^\s*(?:and|what about|how about|what of)\b", re.I)
@@ -358,6 +369,8 @@ class Retriever:
         # spelled out), each side of a comparison, and what the answer weighs sentences by
         spelled = self.acronym_map.expand(query)
         texts = [query, spelled, *(self._sides(question) if not followup else ()), *(also_embed or ())]
+        if followup and self._answered_row_asked(question, history):  # the previous question is ranked again
+            texts.append(shape_query(history[-1], history[:-1]))
         return question, history, query, spelled, weights, followup, texts
 
     def retrieve(self, question: str, history: list[str] | None = None, k: int | None = None,
@@ -375,6 +388,12 @@ class Retriever:
             # (with two words or fewer, "how is it priced?", a best passage without the subject is a sign the
             # notes do not cover it: the composer refuses, see answer.lost_subject)
             results = self._keep_subject(results, history[-1])
+        if followup and self._answered_row_asked(question, history):
+            # "can it use more than one core?" after "which elasticache engine is the pure caching one?": "it" is what
+            # answered that question (the Memcached row), not what its words name (ElastiCache)
+            row = self._row_answering(history)
+            if row is not None:
+                results = _first_within(results, lambda r: r.passage.id == row.id, ANSWERED_ROW_WITHIN)
         if followup and asks_another(question):
             # "any other memory optimized family besides that one?": not the row the last question was answered
             # from. Only a table row is one thing; in a list ("besides EC2 instances what else can it map to?")
@@ -401,6 +420,19 @@ class Retriever:
                 r.score = score
         results = results[:k]
         return Retrieval(spelled, results, self.support(self.acronym_map.expand(question), spelled, results))
+
+    @staticmethod
+    def _answered_row_asked(question: str, history: list[str]) -> bool:
+        """A follow-up that points at the one thing the previous question picked ("which engine …?" → "does that one
+        …?", "can it …?"), rather than asking for another."""
+        return bool(history and _PICKS_ONE.search(history[-1]) and _THAT_ONE.search(question)
+                    and not asks_another(question))
+
+    def _row_answering(self, history: list[str]) -> Passage | None:
+        """The table row the previous question's own retrieval ranks first or second (its answer is composed from it:
+        "which engine is the plain cache?" ranks ElastiCache's definition first and the Memcached row second)."""
+        prev = self.ranked(shape_query(history[-1], history[:-1]), query_weights(history[-1], history[:-1]))
+        return next((r.passage for r in prev[:2] if r.passage.kind == "table_row"), None)
 
     def _excludes_part_of(self, question: str, row: Passage) -> bool:
         """What "besides …" sets aside is something the row says, not the row itself ("besides genomics" of F1, whose
