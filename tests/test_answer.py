@@ -97,6 +97,11 @@ def test_odd_questions_get_a_safe_reply(tutor, q):
     ("how is that different from that?", ["?!?", "what's an origin in cloudfront?"]),
     ("is it the same thing as it?", ["<script>x</script>"]),
     ("s3 standard vs " + "s3 " * 3000, []),
+    # session 23: a follow-up about the one thing the previous question picked
+    ("does that one " + "support it " * 1500 + "?", ["which one is the cheapest?"]),
+    ("can it?", ["which one " + "engine " * 3000 + "?"]),
+    ("is that <b>one</b> ok?", ["which <script>x</script> one should i pick?"]),
+    ("does it work?", ["which one?"]),
 ])
 def test_huge_or_odd_input_through_the_new_question_rules_gets_a_safe_reply(tutor, q, history):
     ans = tutor.ask(q, history)
