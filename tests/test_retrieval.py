@@ -499,4 +499,7 @@ def test_a_follow_up_about_the_one_thing_just_picked_is_about_that_row(tutor):
     # a question that lists several things picks none: "which of them …" still picks from the list
     listed = tutor.ask("which of them can't be used as a boot disk?", ["what EBS volume types are there?"]).answer
     assert "SC1" in listed and "ST1" in listed, listed
+    # "a copy of another copy" says what "it" is made from; it does not ask for another feature than read replicas
+    top = tutor.retrieve("can it be a copy of another copy?", ["which rds feature is for scaling reads?"]).results[0]
+    assert top.passage.title.startswith("Read Replica"), top.passage.title
 

@@ -53,7 +53,8 @@ _THAT_ONE = re.compile(r"\b(?:it|its|it's|they|them|their|(?:that|this|the same|
                        r"|(?:is|does|can|would|will)\s+that)\b", re.I)
 # a question that picks one thing: "which elasticache engine …", "which one …", "what pricing option should I …"
 _PICKS_ONE = re.compile(r"^\W*(?:(?:so|ok|okay|and|but)\W+)?(?:which\s+(?:[\w\-/]+\s+){0,2}?"
-                        r"(?:one|engine|family|type|option|class|volume|kind|instance|balancer|lb|elb|tier|model)\b"
+                        r"(?:one|engine|family|type|option|class|volume|kind|instance|balancer|lb|elb|tier|model|"
+                        r"feature|service)\b"
                         r"(?!\s+(?:types|kinds|engines|families|options|classes|volumes|instances|models|tiers)\b)"
                         r"|what\s+(?:[\w\-/]+\s+){0,3}(?:should|to use|do i (?:use|pick|choose|need))\b)", re.I)
 ANSWERED_ROW_WITHIN = 10  # how far down the follow-up's own ranking the picked row may be
@@ -69,7 +70,7 @@ _POINTS_BACK = re.compile(r"\b(?:it|its|it's|they|them|their|those|these|that|th
 _ANOTHER = re.compile(r"\b(other|another|besides|else)\b", re.I)
 # what "besides …" sets aside: the words after it, up to the clause's end
 _BESIDES = re.compile(r"\b(?:besides|other than|apart from|except(?: for)?)\s+([\w\- ]{1,40}?)\s*(?:[,?.!;]|$|\bwhat\b|\bwhich\b)", re.I)
-_ELSEWHERE = re.compile(r"\b(?:in|into|to|from|across|between|on)\s+(?:an?\s+|the\s+)?(?:other|another)\b", re.I)
+_ELSEWHERE = re.compile(r"\b(?:in|into|to|from|across|between|on|off|of)\s+(?:an?\s+|the\s+)?(?:other|another)\b", re.I)
 
 
 def asks_another(question: str) -> bool:
