@@ -495,11 +495,11 @@ def test_a_follow_up_about_the_one_thing_just_picked_is_about_that_row(tutor):
     h = ["which ebs volume type is the cheapest bootable one?"]
     top = tutor.retrieve("is it ssd or hdd?", h).results[0].passage
     assert top.title == "Magnetic (Standard)", top.title
-    assert tutor.ask("is it ssd or hdd?", h).answer.startswith("Magnetic"), tutor.ask("is it ssd or hdd?", h).answer
+    said = tutor.ask("is it ssd or hdd?", h).answer
+    assert said.startswith("Magnetic"), said
     # a question that lists several things picks none: "which of them …" still picks from the list
     listed = tutor.ask("which of them can't be used as a boot disk?", ["what EBS volume types are there?"]).answer
     assert "SC1" in listed and "ST1" in listed, listed
     # "a copy of another copy" says what "it" is made from; it does not ask for another feature than read replicas
     top = tutor.retrieve("can it be a copy of another copy?", ["which rds feature is for scaling reads?"]).results[0]
     assert top.passage.title.startswith("Read Replica"), top.passage.title
-

@@ -66,7 +66,8 @@ _NAMED_BULLET = re.compile(r"^\s*((?:[\w\-]+ ){0,2}[\w\-]+)\s*\(")
 _POINTS_BACK = re.compile(r"\b(?:it|its|it's|they|them|their|those|these|that|this|same)\b", re.I)
 
 # A follow-up that asks for something other than what was just answered; "can they be in another region?" asks
-# about the same thing somewhere else, so "other" after a preposition of place or direction does not count
+# about the same thing somewhere else, and "a replica made off another replica" says what it is made from, so "other"
+# after a preposition of place, direction or origin does not count
 _ANOTHER = re.compile(r"\b(other|another|besides|else)\b", re.I)
 # what "besides …" sets aside: the words after it, up to the clause's end
 _BESIDES = re.compile(r"\b(?:besides|other than|apart from|except(?: for)?)\s+([\w\- ]{1,40}?)\s*(?:[,?.!;]|$|\bwhat\b|\bwhich\b)", re.I)
