@@ -347,7 +347,8 @@ class Retriever:
 
     def _plan(self, question: str, history: list[str] | None, also_embed: list[str] | None):
         """(question and history as read, the query, the query with acronyms spelled out, its term weights, whether it
-        is a follow-up, the texts it embeds: both forms of the query, each side of a comparison, `also_embed`)."""
+        is a follow-up, whether it asks about the one thing the previous question picked, the texts it embeds: both
+        forms of the query, each side of a comparison, `also_embed`, the previous question when it is ranked again)."""
         question = self.acronym_map.spell_numbered(self.speller.fix(without_asides(question)))
         history = [self.acronym_map.spell_numbered(self.speller.fix(without_asides(h))) for h in history or []]
         query = shape_query(question, history)
@@ -371,15 +372,16 @@ class Retriever:
         # spelled out), each side of a comparison, and what the answer weighs sentences by
         spelled = self.acronym_map.expand(query)
         texts = [query, spelled, *(self._sides(question) if not followup else ()), *(also_embed or ())]
-        if followup and self._answered_row_asked(question, history):  # the previous question is ranked again
+        picked = followup and self._answered_row_asked(question, history)
+        if picked:  # the previous question is ranked again
             texts.append(shape_query(history[-1], history[:-1]))
-        return question, history, query, spelled, weights, followup, texts
+        return question, history, query, spelled, weights, followup, picked, texts
 
     def retrieve(self, question: str, history: list[str] | None = None, k: int | None = None,
                  also_embed: list[str] | None = None) -> Retrieval:
         """`also_embed`: texts the answer will embed after retrieval (the learner's own words), embedded in the same
         batch as the query."""
-        question, history, query, spelled, weights, followup, texts = self._plan(question, history, also_embed)
+        question, history, query, spelled, weights, followup, picked, texts = self._plan(question, history, also_embed)
         self.vectors.prefetch(texts)
         k = k or self.settings.top_k
         results = self.ranked(query, weights)
@@ -390,7 +392,7 @@ class Retriever:
             # (with two words or fewer, "how is it priced?", a best passage without the subject is a sign the
             # notes do not cover it: the composer refuses, see answer.lost_subject)
             results = self._keep_subject(results, history[-1])
-        if followup and self._answered_row_asked(question, history):
+        if picked:
             # "can it use more than one core?" after "which elasticache engine is the pure caching one?": "it" is what
             # answered that question (the Memcached row), not what its words name (ElastiCache)
             row = self._row_answering(history)
@@ -400,7 +402,7 @@ class Retriever:
             # "any other memory optimized family besides that one?": not the row the last question was answered
             # from. Only a table row is one thing; in a list ("besides EC2 instances what else can it map to?")
             # the other one is another item of the same passage.
-            prev = self.ranked(shape_query(history[-1], history[:-1]), query_weights(history[-1], history[:-1]))
+            prev = self._previous_ranking(history)
             row = self._row_named(prev[:3], history[-1])
             if row is not None and self._excludes_part_of(question, row):
                 row = None  # "besides genomics, what else do people run on it?": more of the same row (F1's uses)
@@ -433,8 +435,12 @@ class Retriever:
     def _row_answering(self, history: list[str]) -> Passage | None:
         """The table row the previous question's own retrieval ranks first or second (its answer is composed from it:
         "which engine is the plain cache?" ranks ElastiCache's definition first and the Memcached row second)."""
-        prev = self.ranked(shape_query(history[-1], history[:-1]), query_weights(history[-1], history[:-1]))
+        prev = self._previous_ranking(history)
         return next((r.passage for r in prev[:2] if r.passage.kind == "table_row"), None)
+
+    def _previous_ranking(self, history: list[str]) -> list[ScoredPassage]:
+        """The previous question ranked as it was asked (with the history before it)."""
+        return self.ranked(shape_query(history[-1], history[:-1]), query_weights(history[-1], history[:-1]))
 
     def _excludes_part_of(self, question: str, row: Passage) -> bool:
         """What "besides …" sets aside is something the row says, not the row itself ("besides genomics" of F1, whose
