@@ -102,6 +102,9 @@ def test_odd_questions_get_a_safe_reply(tutor, q):
     ("can it?", ["which one " + "engine " * 3000 + "?"]),
     ("is that <b>one</b> ok?", ["which <script>x</script> one should i pick?"]),
     ("does it work?", ["which one?"]),
+    # session 24: a compound typed as one word, read as the notes' words
+    ("puttygen" * 1500 + "?", []),
+    ("is " + "loadbalancer " * 2000 + "puttygen<script>x</script>?", ["puttygen?"]),
 ])
 def test_huge_or_odd_input_through_the_new_question_rules_gets_a_safe_reply(tutor, q, history):
     ans = tutor.ask(q, history)

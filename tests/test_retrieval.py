@@ -126,6 +126,19 @@ def test_a_hyphenated_name_written_as_one_word_is_the_name(tutor):
     assert not ans.refused and "Python" in ans.answer, ans.answer
 
 
+def test_a_name_typed_as_one_word_is_read_as_the_words_the_notes_write(tutor):
+    from tutor.spelling import Speller
+
+    sp = Speller([p.embed_text for p in tutor.passages()])
+    # "puttygen": PuTTY, then a word the rest begins ("puTTY Key Generator"); "loadbalancer": two words side by side
+    assert sp.fix("puttygen spits out what file type?") == "putty key generator spits out what file type?"
+    assert sp.fix("is a loadbalancer needed?") == "is a load balancer needed?"
+    # no notes phrase reads it: a name the notes lack stays as typed ("cloudwatch" is no "cloud w…" of the notes)
+    assert sp.fix("what does cloudwatch log?") == "what does cloudwatch log?"
+    ans = tutor.ask("puttygen spits out what file type that putty wants?")
+    assert not ans.refused and ".ppk" in ans.answer, ans.answer
+
+
 def test_followup_stays_with_the_previous_topic(tutor):
     r = tutor.retrieve("what kind of apps are they good for?", ["what are spot instances?"])
     assert r.results[0].passage.title in ("Spot", "Sport Instances"), r.results[0].passage.section_path

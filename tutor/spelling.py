@@ -1,8 +1,9 @@
 """Learners misspell ("elasticahce", "recieve"); their notes' own words are the dictionary.
 A question word the notes lack is replaced by the one notes word within an edit or two of it,
 unless the word is common English (then it is a real word the notes simply do not use).
-Two words the notes write as one ("host name" → "hostname", "fail over" → "failover") are joined, and one word
-the notes write hyphenated ("xray" → "x-ray") is split."""
+Two words the notes write as one ("host name" → "hostname", "fail over" → "failover") are joined, one word
+the notes write hyphenated ("xray" → "x-ray") is split, and so is one the notes write as two or three words
+("loadbalancer" → "load balancer", "puttygen" → "putty key generator")."""
 from __future__ import annotations
 
 import bisect
@@ -14,6 +15,7 @@ from rapidfuzz.distance import OSA
 
 from .text import STOPWORDS, english_zipf, stem, words
 
+MAX_COMPOUND = 40  # letters: a longer "word" is pasted junk, not a compound to read apart
 MIN_LEN = 5  # shorter words are too often another real word one edit away
 # What learners type for a word in chat; written out only when the notes do not use the short form themselves.
 ABBREVIATIONS = {
@@ -131,6 +133,12 @@ class Speller:
         # names with digits ("route53", "ec2", "gp2"): "rout53" is one of them misspelt, not the word "rout"
         self._coded = sorted({m.lower() for t in texts for m in _CODED.findall(t)})
         self._notes_words = {w.lower() for w in notes_words}
+        # each notes word → the (up to three) words that follow it somewhere: where a one-word compound is written apart
+        self._after: dict[str, set[tuple[str, ...]]] = {}
+        for t in texts:
+            run = [w.lower() for w in words(t)]
+            for i in range(len(run) - 1):
+                self._after.setdefault(run[i], set()).add(tuple(run[i + 1:i + 4]))
 
     def fix_word(self, w: str) -> str:
         if w in self._abbreviations:
@@ -155,6 +163,9 @@ class Speller:
         longer = self._starting_with(w)
         if len(longer) == 1:
             return longer[0]  # "postgres": the notes write "PostgreSQL"
+        apart = self.written_apart(w)
+        if apart:
+            return apart
         limit = 1 if len(w) <= 8 else 2
         tops = _closest(w, self.vocab, limit)
         if not tops and len(w) >= ENGLISH_MIN_LEN and english_zipf(w) < TYPO_ZIPF:
@@ -170,6 +181,27 @@ class Speller:
             out.append(self.vocab[i])
             i += 1
         return out
+
+    def written_apart(self, w: str) -> str | None:
+        """The words the notes write for a compound typed as one word: "loadbalancer" → "load balancer" (the notes
+        write the two words side by side), "puttygen" → "putty key generator" (a notes name that is no common English
+        word, then within three words one that the rest begins: a tool's name shortened the usual way). None when no single reading
+        fits."""
+        found: set[str] = set()
+        if len(w) > MAX_COMPOUND:
+            return None
+        for k in range(3, len(w) - 2):
+            head, rest = w[:k], w[k:]
+            if head not in self._after or head in STOPWORDS:
+                continue
+            # a shortened word ("gen") only after a name that is no common English word: "loadgen" is no notes phrase
+            shortened_ok = english_zipf(head) < COMMON_ZIPF
+            for nxt in self._after.get(head, ()):
+                for j, x in enumerate(nxt):
+                    if (x == rest and j == 0) or (shortened_ok and x.startswith(rest)):
+                        found.add(" ".join((head, *nxt[:j + 1])))
+                        break
+        return found.pop() if len(found) == 1 else None
 
     def part_of_notes_word(self, w: str, min_len: int = 5) -> bool:
         """The word starts a longer notes word ("postgres" of "postgresql"), or a notes name that is no common English
