@@ -133,7 +133,7 @@ class Speller:
         # names with digits ("route53", "ec2", "gp2"): "rout53" is one of them misspelt, not the word "rout"
         self._coded = sorted({m.lower() for t in texts for m in _CODED.findall(t)})
         self._notes_words = {w.lower() for w in notes_words}
-        # each notes word → the (up to three) words that follow it somewhere: where a one-word compound is written apart
+        # each notes word → the (up to three) words that follow it somewhere: where a compound is written apart
         self._after: dict[str, set[tuple[str, ...]]] = {}
         for t in texts:
             run = [w.lower() for w in words(t)]
@@ -184,19 +184,19 @@ class Speller:
 
     def written_apart(self, w: str) -> str | None:
         """The words the notes write for a compound typed as one word: "loadbalancer" → "load balancer" (the notes
-        write the two words side by side), "puttygen" → "putty key generator" (a notes name that is no common English
-        word, then within three words one that the rest begins: a tool's name shortened the usual way). None when no single reading
-        fits."""
-        found: set[str] = set()
+        write the two side by side), "puttygen" → "putty key generator" (a notes name that is no common English word,
+        then within three words one that the rest begins: a tool's name shortened the usual way). None unless exactly
+        one reading fits."""
         if len(w) > MAX_COMPOUND:
             return None
+        found: set[str] = set()
         for k in range(3, len(w) - 2):
             head, rest = w[:k], w[k:]
             if head not in self._after or head in STOPWORDS:
                 continue
             # a shortened word ("gen") only after a name that is no common English word: "loadgen" is no notes phrase
             shortened_ok = english_zipf(head) < COMMON_ZIPF
-            for nxt in self._after.get(head, ()):
+            for nxt in self._after[head]:
                 for j, x in enumerate(nxt):
                     if (x == rest and j == 0) or (shortened_ok and x.startswith(rest)):
                         found.add(" ".join((head, *nxt[:j + 1])))
