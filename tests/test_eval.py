@@ -30,6 +30,37 @@ def test_retrieval_quality_on_test_split(tutor):
     assert m["mean_answer_words"] <= 60
 
 
+def test_eval_reports_follow_ups_apart_from_first_questions(tmp_path, capsys):
+    """The bar "follow-ups answered as well as first questions" is read off `tutor eval` itself: a tutor that loses
+    the thread on every follow-up must show it, in all and in each split, not blend it into one accuracy."""
+    from types import SimpleNamespace
+
+    from tutor import cli
+
+    gold = [{"file": "aws-notes.md", "lines": [1, 2]}]
+    cases = [{"id": f"c{i}", "kind": "ask", "question": "what is iam?", "split": split, "gold": gold,
+              "must_contain": [["iam"]], **({"history": ["what is s3?"]} if follow else {})}
+             for i, (split, follow) in enumerate([("dev", False), ("dev", True), ("test", False), ("test", True),
+                                                  ("test", True)])]
+
+    def ask(question, history, options):  # answers first questions, refuses every follow-up
+        if history:
+            return {"answer": "Your notes don't cover that.", "refused": True, "passages": [], "citations": []}
+        return {"answer": "IAM manages users [1].", "refused": False, "citations": [1],
+                "passages": [{"file": "aws-notes.md", "lines": [1, 2]}]}
+
+    turns = evaluate(cases, ask=ask)["ask"]["turns"]
+    assert turns["all"]["first"]["n"] == 2 and turns["all"]["follow_up"]["n"] == 3
+    assert turns["test"]["first"]["answer_accuracy"] == 1.0 and turns["test"]["follow_up"]["answer_accuracy"] == 0.0
+    assert turns["test"]["follow_up"]["false_refusal_rate"] == 1.0 and turns["dev"]["follow_up"]["n"] == 1
+    path = tmp_path / "cases.jsonl"
+    path.write_text("\n".join(json.dumps(c) for c in cases) + "\n")
+    tutor = SimpleNamespace(ensure_index=lambda: None, ask=lambda q, h, o: SimpleNamespace(to_dict=lambda: ask(q, h, o)))
+    assert cli.cmd_eval(tutor, SimpleNamespace(file=path, json=False)) == 0
+    printed = capsys.readouterr().out
+    assert "follow-ups (test): n=2, hit@1=0.0" in printed and "first questions (test): n=1, hit@1=1.0" in printed
+
+
 def test_notes_the_tutor_was_never_fitted_on(tmp_path, embedding):
     """A second corpus (Kubernetes notes written in the same style, with 50 learner questions, eval/k8s/): the
     reranker, refusal score and query adapter were all fitted on the AWS dev split, so this is how a learner's own,

@@ -117,10 +117,15 @@ def cmd_eval(tutor, args) -> int:
     else:
         for kind in ("ask", "mcq", "grade"):
             if kind in report:
-                flat = {k: v for k, v in report[kind].items() if k != "splits"}
+                flat = {k: v for k, v in report[kind].items() if k not in ("splits", "turns")}
                 print(f"{kind}: " + ", ".join(f"{k}={v}" for k, v in flat.items()))
                 for split, m in report[kind].get("splits", {}).items():
                     print(f"  {split}: " + ", ".join(f"{k}={v}" for k, v in m.items()))
+                for part, turns in report[kind].get("turns", {}).items():
+                    for turn, m in turns.items():
+                        if m["n"]:
+                            label = "first questions" if turn == "first" else "follow-ups"
+                            print(f"  {label} ({part}): " + ", ".join(f"{k}={v}" for k, v in m.items()))
     return 0
 
 

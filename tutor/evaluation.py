@@ -76,7 +76,8 @@ def _ask_item(case: dict, ask: Callable[..., dict]) -> dict:
         out = ask(case["question"], case.get("history") or [], None)
     except TutorError as e:
         out = {"answer": "", "refused": True, "passages": [], "citations": [], "error": str(e)}
-    item = {"id": case["id"], "kind": "ask", "split": case.get("split"), "refused": out["refused"]}
+    item = {"id": case["id"], "kind": "ask", "split": case.get("split"), "follow_up": bool(case.get("history")),
+            "refused": out["refused"]}
     item["answer_words"] = len(re.findall(r"\w+", re.sub(r"\[\d+\]", "", out["answer"])))
     if case.get("gold"):
         hits = _hits(out["passages"], case["gold"])
@@ -110,6 +111,17 @@ def ask_metrics(items: list[dict]) -> dict:
         "false_refusal_rate": _mean(vals("false_refusal")),
         "mean_answer_words": _mean([float(i["answer_words"]) for i in items if not i["refused"]]),
     }
+
+
+def turn_metrics(items: list[dict], splits: list[str]) -> dict:
+    """First questions and follow-ups (cases with a history) apart, over all items and in each split: a follow-up
+    should be answered as well as a first question (DESIGN's bar), and one number for both would hide it."""
+    out = {}
+    for name in ["all", *splits]:
+        part = [i for i in items if name == "all" or i.get("split") == name]
+        out[name] = {turn: ask_metrics([i for i in part if i["follow_up"] == (turn == "follow_up")])
+                     for turn in ("first", "follow_up")}
+    return out
 
 
 # ---------------------------------------------------------------- mcq
@@ -190,6 +202,7 @@ def evaluate(cases: list[dict], ask: Callable[..., dict] | None = None, grade: C
         splits = sorted({i["split"] for i in ask_items if i.get("split")})
         if splits:
             report["ask"]["splits"] = {s: ask_metrics([i for i in ask_items if i.get("split") == s]) for s in splits}
+        report["ask"]["turns"] = turn_metrics(ask_items, splits)
         items += ask_items
     if by_kind["mcq"]:
         mcq_items = [_mcq_item(c, ask) for c in by_kind["mcq"]]
