@@ -55,7 +55,8 @@ def test_eval_reports_follow_ups_apart_from_first_questions(tmp_path, capsys):
     assert turns["test"]["follow_up"]["false_refusal_rate"] == 1.0 and turns["dev"]["follow_up"]["n"] == 1
     path = tmp_path / "cases.jsonl"
     path.write_text("\n".join(json.dumps(c) for c in cases) + "\n")
-    tutor = SimpleNamespace(ensure_index=lambda: None, ask=lambda q, h, o: SimpleNamespace(to_dict=lambda: ask(q, h, o)))
+    tutor = SimpleNamespace(ensure_index=lambda: None,
+                            ask=lambda q, h, o: SimpleNamespace(to_dict=lambda: ask(q, h, o)))
     assert cli.cmd_eval(tutor, SimpleNamespace(file=path, json=False)) == 0
     printed = capsys.readouterr().out
     assert "follow-ups (test): n=2, hit@1=0.0" in printed and "first questions (test): n=1, hit@1=1.0" in printed

@@ -115,7 +115,7 @@ def ask_metrics(items: list[dict]) -> dict:
 
 def turn_metrics(items: list[dict], splits: list[str]) -> dict:
     """First questions and follow-ups (cases with a history) apart, over all items and in each split: a follow-up
-    should be answered as well as a first question (DESIGN's bar), and one number for both would hide it."""
+    should be answered as well as a first question (a bar of the answers issue); one number for both hides it."""
     out = {}
     for name in ["all", *splits]:
         part = [i for i in items if name == "all" or i.get("split") == name]
