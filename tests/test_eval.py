@@ -81,6 +81,11 @@ def test_bad_eval_line_names_file_line_and_field(tmp_path):
     f.write_text('{"id": "a", "kind": "ask", "question": "q"}\n{"id": "b", "kind": "ask"}\n')
     with pytest.raises(EvalFileError, match=r"bad.jsonl:2: .*'question'"):
         load_cases(f)
+    # a follow-up's history as one string, not a list of earlier questions: named, not read letter by letter
+    f.write_text('{"id": "a", "kind": "ask", "question": "q"}\n{"id": "b", "kind": "ask", "question": "and it?", '
+                 '"history": "what is s3?"}\n')
+    with pytest.raises(EvalFileError, match=r"bad.jsonl:2: field 'history' must be a list"):
+        load_cases(f)
 
 
 def test_cli_eval_bad_input_exit_code(tmp_path):

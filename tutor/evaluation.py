@@ -52,6 +52,10 @@ def _check_case(case: object, where: str) -> None:
         raise EvalFileError(f"{where}: field 'label' is '{case['label']}', expected one of {', '.join(LABELS)}")
     if kind == "mcq" and not isinstance(case["options"], dict):
         raise EvalFileError(f"{where}: field 'options' must be an object of letter → text")
+    history = case.get("history")
+    if history is not None and not (isinstance(history, list) and all(isinstance(h, str) for h in history)):
+        # a bare string would be read letter by letter as earlier questions, and every follow-up figure with it
+        raise EvalFileError(f"{where}: field 'history' must be a list of earlier questions (strings)")
     for g in case.get("gold") or []:
         if not isinstance(g, dict) or "file" not in g or "lines" not in g or len(g["lines"]) != 2:
             raise EvalFileError(f"{where}: field 'gold' entries need 'file' and 'lines': [start, end]")
