@@ -118,15 +118,19 @@ def cmd_eval(tutor, args) -> int:
         for kind in ("ask", "mcq", "grade"):
             if kind in report:
                 flat = {k: v for k, v in report[kind].items() if k not in ("splits", "turns")}
-                print(f"{kind}: " + ", ".join(f"{k}={v}" for k, v in flat.items()))
+                print(f"{kind}: {_metrics_line(flat)}")
                 for split, m in report[kind].get("splits", {}).items():
-                    print(f"  {split}: " + ", ".join(f"{k}={v}" for k, v in m.items()))
+                    print(f"  {split}: {_metrics_line(m)}")
                 for part, turns in report[kind].get("turns", {}).items():
                     for turn, m in turns.items():
                         if m["n"]:
                             label = "first questions" if turn == "first" else "follow-ups"
-                            print(f"  {label} ({part}): " + ", ".join(f"{k}={v}" for k, v in m.items()))
+                            print(f"  {label} ({part}): {_metrics_line(m)}")
     return 0
+
+
+def _metrics_line(metrics: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in metrics.items())
 
 
 def cmd_quiz(tutor, args) -> int:
