@@ -6,15 +6,21 @@ import pytest
 from tutor.answer import split_options
 from tutor.errors import QuestionError
 from tutor.evaluation import load_cases
-from tutor.phrases import NOT_COVERED_MARK
+from tutor.phrases import NOT_COVERED_MARK, WORKED, WORKED_MORE
 from tutor.text import content_terms
 
 from conftest import ROOT
 
 
+# the words a worked figure adds to the notes' rate and the learner's numbers (tutor/arithmetic.py)
+WORKED_WORDS = set(content_terms(f"{WORKED} {WORKED_MORE} is billed as within the free allowance so more than the "
+                                 "notes give cap it gb-seconds runs s ms gb"))
+
+
 def test_answer_cites_passage_for_each_sentence(tutor):
     # every eval question, the uncovered ones too (those answered rather than refused must cite as well)
     cases = load_cases(ROOT / "eval" / "questions.jsonl")
+    worked = 0
     for c in cases:
         ans = tutor.ask(c["question"], c.get("history"))
         if ans.refused:
@@ -22,9 +28,17 @@ def test_answer_cites_passage_for_each_sentence(tutor):
         by_n = {ci.n: ci.passage for ci in ans.citations}
         for sent, n in re.findall(r"(.+?)\s*\[(\d+)\]\.?", ans.answer):
             p = by_n[int(n)]
+            if sent.strip().startswith((WORKED.split(":")[0], WORKED_MORE.split(":")[0] + ":")):
+                # a calculation: the rate is the cited passage's, the quantities the learner's (its arithmetic is
+                # checked in test_arithmetic.py)
+                worked += 1
+                words = {w for w in content_terms(sent) if not re.fullmatch(r"[\d.,$]+", w)} - WORKED_WORDS
+                assert words <= set(content_terms(f"{p.text} {c['question']}")), (c["id"], sent, p.text)
+                continue
             words = set(content_terms(sent)) - set(content_terms(p.title))
             have = set(content_terms(p.text + " " + p.section_path))
             assert words <= have, (c["id"], sent, p.text)
+    assert worked >= 10  # the eval's pricing questions with the learner's numbers get worked figures
 
 
 def test_backup_retention_answer(tutor):

@@ -14,6 +14,7 @@ import numpy as np
 from . import phrases
 from .calibration import refuse_threshold
 from .acronyms import asked_acronym, spelled_out
+from .arithmetic import Worked, worked_figures
 from .config import AnswerSettings
 from .overview import KIND_WORDS, table_overview
 from .retrieval import LIST_REQUEST, SELECTS, SUBJECT_PRONOUN, is_followup, leaned_on, same_table, shape_query
@@ -1059,5 +1060,29 @@ def compose(
                                                quantity_head(fixed), price and not quantity):
         return refuse()  # the numbers given are another row's
     text, cites = _render(chosen, _budget(fixed, settings)[1])
+    # the learner's own numbers through a rate a cited passage gives: "1,500 GB × 3 IOPS per GB = 4,500 IOPS"; or
+    # another row of its table ("50 million calls, 100ms each, 128mb": the Number of requests row and Duration's)
+    cited = list({u.passage.id: u.passage for u in chosen}.values())
+    rows = [p for p in retriever.passages.values() if p.id not in {c.id for c in cited} and any(same_table(p, c) for c in cited)]
+    worked = worked_figures(fixed, cited, rows)
+    if worked:
+        text, cites = _with_worked(worked, text, cites)
     return Answer(question, text, False, support, cites, retrieval.results)
+
+
+def _with_worked(worked: list[Worked], text: str, cites: list[Citation]) -> tuple[str, list[Citation]]:
+    """The calculations first, then the answer; markers renumbered by first use (a passage keeps one number)."""
+    by_n = {c.n: c.passage for c in cites}
+    passages = {p.id: p for p in [w.passage for w in worked] + list(by_n.values())}
+    order: list[str] = []
+
+    def use(pid: str) -> int:
+        if pid not in order:
+            order.append(pid)
+        return order.index(pid) + 1
+
+    sentences = [(phrases.WORKED if i == 0 else phrases.WORKED_MORE).format(steps=w.text, n=use(w.passage.id))
+                 for i, w in enumerate(worked)]
+    body = re.sub(r"\[(\d+)\]", lambda m: f"[{use(by_n[int(m.group(1))].id)}]", text)
+    return " ".join([*sentences, body]), [Citation(i + 1, passages[pid]) for i, pid in enumerate(order)]
 

@@ -15,6 +15,7 @@ import re
 import numpy as np
 
 from . import phrases
+from .arithmetic import Worked, worked_figures
 from .choice_evidence import C, MENTIONED, OptionEvidence, Unit, gather
 from .text import content_terms
 from .types import Answer, Citation, Retrieval
@@ -121,7 +122,33 @@ def _quote(u: Unit, option: str, question: str, max_words: int = 40) -> str:
     return " ".join(ws[:max_words]) + (" …" if len(ws) > max_words else "")
 
 
+_AMOUNT_OPTION = re.compile(r"^\s*(\$)?\s*(\d[\d,]*(?:\.\d+)?|\.\d+)\s*([A-Za-z%]*)\s*\.?\s*$")
+
+
+def _worked_option(question: str, options: dict[str, str], retrieval: Retrieval) -> tuple[str, Worked] | None:
+    """"3 million requests … how much will they pay? A. $0.00 B. $0.20 C. $0.40": when every option is an amount
+    and the learner's numbers through a rate of the notes give exactly one of them, that one (to a cent, or 1%)."""
+    values = {}
+    for L, text in options.items():
+        m = _AMOUNT_OPTION.match(text)
+        if not m:
+            return None
+        values[L] = float(m.group(2).replace(",", ""))
+    for w in worked_figures(question, [r.passage for r in retrieval.results[:5]]):
+        hits = [L for L, v in values.items() if abs(v - w.value) <= max(0.005, 0.01 * abs(w.value))]
+        if len(hits) == 1:
+            return hits[0], w
+    return None
+
+
 def answer_choice(question: str, options: dict[str, str], retrieval: Retrieval, retriever, encode=None) -> Answer:
+    if how_many(question) == 1 and not is_negative(question):
+        found = _worked_option(question, options, retrieval)
+        if found is not None:
+            L, w = found
+            reason = f"{L} ({options[L].rstrip('.')}) — {phrases.WORKED.format(steps=w.text, n=1).rstrip('.')}"
+            return Answer(question, phrases.CHOICE_SUPPORTED.format(reason=reason), False, 1.0, [Citation(1, w.passage)],
+                          retrieval.results, choice=[L])
     scores, best, named, about = score_options(question, options, retrieval, retriever, encode)
     k = max(1, min(how_many(question), len(options) - 1 if len(options) > 1 else 1))
     negative = is_negative(question)

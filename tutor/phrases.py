@@ -18,6 +18,9 @@ CHOICE_WHY_UNKNOWN = "is not in your notes"
 CHOICE_WHY_NOTES = 'is, in your notes, "{quote}" [{n}]'
 CHOICE_NONE = "Your notes don't say which option fits; the closest passages are below."
 CHOICE_NEGATIVE = "Your notes back the other options, not {letters}: {reason}."
+# a calculation with the learner's numbers and a rate the notes give (tutor/arithmetic.py), the rate's passage cited
+WORKED = "Worked out from your notes: {steps} [{n}]."
+WORKED_MORE = "And: {steps} [{n}]."  # a second calculation
 META_REPLY = "I answer from your notes; ask me about a topic in them, or start a quiz."
 EMPTY_QUESTION = "The question is empty: type a question about your notes."
 

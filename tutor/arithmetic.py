@@ -1,0 +1,284 @@
+"""Worked figures: the learner's own numbers put through a rate the notes give.
+
+"a 1,500 GB gp2 volume, what baseline IOPS?" is answered by the notes' "Ratio of 3 IOPS per GB with up to
+10,000 IOPS" only if someone does the multiplication. This module finds, in a passage, the rates it states
+("3 IOPS per GB", "$0.2 per 1 million requests", "$0.00001667 for every GB/second") with what qualifies them in
+the same passage (a free allowance "First 1 million requests are free", a cap "up to 10,000 IOPS", a rounding
+"rounded up to the nearest 100ms"), finds the quantities in the question ("3 million calls", "512mb", "230ms"),
+and writes the calculation out, step by step, so the learner can check it. Nothing is assumed that the notes do
+not say: a question without a quantity in the rate's units gets no worked figure.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .text import content_terms, stem
+from .types import Passage
+
+# Units by kind, each with its size in the kind's base unit. Sizes are binary, as AWS bills memory (1 GB = 1,024 MB).
+_UNITS: dict[str, tuple[str, float]] = {
+    **{u: ("size", 1 / 1024) for u in ("mb", "mib", "megabyte", "megabytes")},
+    **{u: ("size", 1.0) for u in ("gb", "gib", "gigabyte", "gigabytes")},
+    **{u: ("size", 1024.0) for u in ("tb", "tib", "terabyte", "terabytes")},
+    **{u: ("time", 0.001) for u in ("ms", "msec", "millisecond", "milliseconds")},
+    **{u: ("time", 1.0) for u in ("s", "sec", "secs", "second", "seconds")},
+    **{u: ("time", 60.0) for u in ("min", "mins", "minute", "minutes")},
+    **{u: ("time", 3600.0) for u in ("hr", "hrs", "hour", "hours")},
+    # what a function or an API is sent: each is one request
+    **{u: ("request", 1.0) for u in ("request", "requests", "req", "reqs", "call", "calls", "invocation",
+                                     "invocations", "run", "runs", "execution", "executions", "times")},
+    "iops": ("iops", 1.0),
+}
+_BASE_NAME = {"size": "GB", "time": "s", "request": "requests", "iops": "IOPS"}
+_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mil": 1e6, "mill": 1e6, "million": 1e6, "millions": 1e6,
+          "b": 1e9, "billion": 1e9}
+_NUM = r"\d[\d,]*(?:\.\d+)?|\.\d+"
+_SCALE_RE = r"(?:k|thousand|m|mil|mill|millions?|b|billion)\b"
+_UNIT_RE = "|".join(sorted((re.escape(u) for u in _UNITS), key=len, reverse=True))
+# "1,500 GB", "3 million calls", "500k requests", "128mb", "2.5 mil invocations", "a million requests"
+_QUANTITY = re.compile(
+    rf"(?<![\w.$])(?P<num>{_NUM}|an?|one)\s*(?P<scale>{_SCALE_RE})?\s*(?:(?:lambda|api|function|more|total|of|baseline|provisioned|extra|additional)\s+)?"
+    rf"(?P<unit>{_UNIT_RE})\b", re.I)
+# "3 IOPS per GB", "$0.2 per 1 million requests", "$0.00001667 for every GB/second"
+_RATE = re.compile(
+    rf"(?P<dollar>\$)?(?P<num>{_NUM})\s*(?P<unit>(?!(?:per|for|every)\b)\w+)?\s+(?:per|for every|for each|every)\s+"
+    rf"(?:(?P<dnum>{_NUM})\s*(?P<dscale>{_SCALE_RE})?\s*)?(?P<dunit>[a-z]+(?:/[a-z]+)?)", re.I)
+_FREE = re.compile(rf"\bfirst\s+(?P<num>{_NUM})\s*(?P<scale>{_SCALE_RE})?\s*(?P<unit>[a-z]+)\s+(?:are|is)\s+free\b", re.I)
+_ROUND = re.compile(rf"\brounded\s+up\s+to\s+the\s+nearest\s+(?P<num>{_NUM})\s*(?P<unit>[a-z]+)", re.I)
+_CAP = re.compile(rf"\bup\s+to\s+(?P<num>{_NUM})\s*(?P<unit>[a-z]+)", re.I)
+# the question asks for an amount: a cost, a count, a size ("how much", "what will it cost", "baseline iops")
+_ASKS_AMOUNT = re.compile(r"\bhow (?:much|many|big|large|long)\b|\bcost|\bbill|\bcharge|\bpay\b|\bprice|\bfee|\bwhat (?:size|"
+                          r"will|would|do|does)\b|\bbaseline\b|\bget\b|\bgive\b|\bwork(?:ed|s)? out\b|\bcome to\b", re.I)
+MAX_VALUE = 1e15  # beyond this a "quantity" is pasted digits, not a workload
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float  # in the kind's base unit
+    kind: str
+    said: str  # as the question wrote it
+
+
+@dataclass(frozen=True)
+class Rate:
+    amount: float  # of `unit` (dollars when money)
+    unit: str  # "$" or the numerator's unit as the notes write it ("IOPS")
+    per: float  # this much of the denominator, in base units
+    per_kinds: tuple[str, ...]  # one kind, or two for a product ("GB/second": size × time)
+    said: str  # the notes' words ("3 IOPS per GB")
+    free: float = 0.0  # of the denominator, in base units, before the rate applies
+    free_said: str = ""
+    cap: float | None = None  # of the numerator
+    cap_said: str = ""
+    rounding: float = 0.0  # seconds: each run's time is rounded up to this
+    rounding_said: str = ""
+
+
+@dataclass(frozen=True)
+class Worked:
+    text: str  # one sentence, the calculation written out (no citation marker)
+    passage: Passage
+    value: float
+    unit: str
+
+
+def _number(num: str, scale: str | None) -> float:
+    n = num.lower()
+    v = 1.0 if n in ("a", "an", "one") else float(n.replace(",", ""))
+    return v * _SCALE.get((scale or "").lower(), 1.0)
+
+
+def _kind(unit: str) -> tuple[str, float] | None:
+    return _UNITS.get(unit.lower())
+
+
+def quantities(question: str) -> list[Quantity]:
+    out = []
+    for m in _QUANTITY.finditer(question):
+        k = _kind(m.group("unit"))
+        if k is None:
+            continue
+        if m.group("num").lower() in ("a", "an", "one") and not m.group("scale"):
+            continue  # "a request", "one run": no quantity to work with
+        v = _number(m.group("num"), m.group("scale")) * k[1]
+        if 0 < v < MAX_VALUE:
+            out.append(Quantity(v, k[0], m.group(0).strip()))
+    return out
+
+
+def rates(p: Passage) -> list[Rate]:
+    """The rates a passage states, each with the allowance, cap and rounding the same passage gives."""
+    text = p.text
+    free = [(m, _kind(m.group("unit"))) for m in _FREE.finditer(text)]
+    rounding = [(m, _kind(m.group("unit"))) for m in _ROUND.finditer(text)]
+    out = []
+    for m in _RATE.finditer(text):
+        unit = "$" if m.group("dollar") else (m.group("unit") or "")
+        if not unit or unit.lower() in ("of", "and", "or", "the", "is", "are"):
+            continue
+        dunit = m.group("dunit").lower()
+        parts = dunit.split("/")
+        kinds = [_kind(x) for x in parts]
+        if any(k is None for k in kinds):
+            continue
+        per = _number(m.group("dnum"), m.group("dscale")) if m.group("dnum") else 1.0
+        per *= math.prod(k[1] for k in kinds)
+        try:
+            amount = float(m.group("num").replace(",", ""))
+        except ValueError:
+            continue
+        r = Rate(amount, unit, per, tuple(k[0] for k in kinds), m.group(0).strip())
+        # a single-kind denominator may have a free allowance of it ("First 1 million requests are free")
+        for f, fk in free:
+            if len(kinds) == 1 and fk is not None and fk[0] == kinds[0][0]:
+                r = replace(r, free=_number(f.group("num"), f.group("scale")) * fk[1], free_said=f.group(0).strip())
+        # a cap on the result, said after the rate ("3 IOPS per GB with up to 10,000 IOPS")
+        for c in _CAP.finditer(text, m.end()):
+            if c.group("unit").lower() == unit.lower():
+                r = replace(r, cap=float(c.group("num").replace(",", "")), cap_said=c.group(0).strip())
+                break
+        for g, gk in rounding:
+            if gk is not None and gk[0] == "time" and "time" in r.per_kinds:
+                r = replace(r, rounding=_number(g.group("num"), None) * gk[1], rounding_said=g.group(0).strip())
+        out.append(r)
+    return out
+
+
+def _fmt(x: float) -> str:
+    """4500 → "4,500"; 0.4 → "0.40" for money is done by _money; small figures keep their significant digits."""
+    if x == int(x) and abs(x) < 1e15:
+        return f"{int(x):,}"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    if abs(x) >= 1:
+        return f"{x:,.2f}".rstrip("0").rstrip(".")
+    return f"{x:.6g}"
+
+
+def _money(x: float) -> str:
+    # a fraction of a cent keeps three significant digits, written out ("$0.00001667", not "1.667e-05")
+    return f"${x:,.2f}" if x >= 0.01 or x == 0 else "$" + np.format_float_positional(x, precision=4, fractional=False, trim="-")
+
+
+def _time(s: float) -> str:
+    return f"{_fmt(s * 1000)} ms" if s < 1 else f"{_fmt(s)} s"
+
+
+def _amount(x: float, r: Rate) -> str:
+    return _money(x) if r.unit == "$" else f"{_fmt(x)} {r.unit}"
+
+
+def _of_kind(qs: list[Quantity], kind: str) -> Quantity | None:
+    found = [q for q in qs if q.kind == kind]
+    return found[0] if found else None
+
+
+def _simple(r: Rate, qs: list[Quantity], p: Passage, inverse: bool = True) -> Worked | None:
+    kind = r.per_kinds[0]
+    q = _of_kind(qs, kind)
+    unit_name = _BASE_NAME[kind]
+    if q is None:
+        if not inverse:
+            return None
+        # the inverse: the learner gives the result and asks for the input ("9000 IOPS, how big a volume?")
+        want = _of_kind(qs, _kind(r.unit)[0]) if r.unit != "$" and _kind(r.unit) else None
+        if want is None or not r.amount:
+            return None
+        if r.cap is not None and want.value > r.cap:
+            return Worked(f"{want.said} is more than the notes give ({r.cap_said})", p, r.cap, r.unit)
+        need = want.value / r.amount * r.per
+        return Worked(f"{want.said} ÷ {r.said} = {_fmt(need)} {unit_name}", p, need, unit_name)
+    steps = []
+    amount = q.said
+    if kind == "size" and q.said.split()[-1].lower() not in ("gb", "gib") and not q.said.lower().endswith("gb"):
+        steps.append(f"{q.said} = {_fmt(q.value)} GB")
+        amount = f"{_fmt(q.value)} GB"
+    billable = max(0.0, q.value - r.free)
+    if r.free:
+        if billable == 0:
+            return Worked(f"{q.said} is within the free allowance ({r.free_said}), so {_amount(0.0, r)}", p, 0.0, r.unit)
+        steps.append(f"{r.free_said}: {q.said} − {_fmt(r.free)} = {_fmt(billable)} {unit_name}")
+        amount = _fmt(billable)
+    value = billable / r.per * r.amount
+    if r.per == 1:
+        steps.append(f"{amount} × {r.said} = {_amount(value, r)}")
+    else:
+        steps.append(f"{amount} ÷ {_fmt(r.per)} × {r.said.split(' per ')[0]} = {_amount(value, r)}")
+    text = "; ".join(steps)
+    if r.cap is not None and value > r.cap:
+        text += f", but the notes cap it: {r.cap_said}"
+        value = r.cap
+    return Worked(text, p, value, r.unit)
+
+
+def _product(r: Rate, qs: list[Quantity], p: Passage) -> Worked | None:
+    """A rate per GB-second: memory × billed time per run × runs."""
+    if sorted(r.per_kinds) != ["size", "time"]:
+        return None
+    size, time = _of_kind(qs, "size"), _of_kind(qs, "time")
+    if size is None or time is None:
+        return None
+    runs = _of_kind(qs, "request")
+    billed = time.value
+    steps = []
+    if r.rounding:
+        billed = math.ceil(round(time.value / r.rounding, 9)) * r.rounding
+        if billed != time.value:
+            steps.append(f"{time.said} is billed as {_time(billed)} ({r.rounding_said})")
+    n = runs.value if runs else 1.0
+    gbs = size.value * billed * n
+    value = gbs / r.per * r.amount
+    product = f"{_fmt(size.value)} GB × {_fmt(billed)} s" + (f" × {_fmt(n)} runs" if runs else "")
+    steps.append(f"{product} = {_fmt(gbs)} GB-seconds × {r.said.split(' for ')[0].split(' per ')[0]} = {_money(value)}")
+    return Worked("; ".join(steps), p, value, "$")
+
+
+def _rounding_only(r: Rate, qs: list[Quantity], p: Passage) -> Worked | None:
+    """"a run of 230ms is billed as what?": the rounding alone."""
+    time = _of_kind(qs, "time")
+    if not r.rounding or time is None:
+        return None
+    billed = math.ceil(round(time.value / r.rounding, 9)) * r.rounding
+    if billed == time.value:  # "5 minutes a day" is no run time to round
+        return None
+    return Worked(f"{time.said} is billed as {_time(billed)} ({r.rounding_said})", p, billed, "s")
+
+
+def _about(question: str, p: Passage) -> bool:
+    """The question names something of the passage besides numbers and units: a gp2 rate per GB is no answer to
+    a question on Lambda's memory in GB."""
+    said = set(content_terms(question)) - _UNIT_TERMS
+    return bool(said & set(content_terms(f"{p.text} {p.section_path} {p.title}")))
+
+
+_UNIT_TERMS = {stem(u) for u in _UNITS} | set(_UNITS)
+
+
+def worked_figures(question: str, passages: list[Passage], others: list[Passage] = (), limit: int = 2) -> list[Worked]:
+    """Calculations the question's quantities allow with the rates of these passages (in their order), at most
+    one per passage and `limit` in all; none when the question asks for no amount or gives no quantity.
+    `others` (rows beside the cited ones) only take the learner's quantity forward: "25,000 iops on io1?" is not
+    answered by how big a gp2 volume would have to be."""
+    if not _ASKS_AMOUNT.search(question):
+        return []
+    qs = quantities(question)
+    if not qs:
+        return []
+    out: list[Worked] = []
+    primary = {p.id for p in passages}
+    for p in [*passages, *others]:
+        if not _about(question, p):
+            continue
+        for r in rates(p):
+            w = (_product(r, qs, p) if len(r.per_kinds) == 2 else _simple(r, qs, p, inverse=p.id in primary)) or \
+                (_rounding_only(r, qs, p) if len(r.per_kinds) == 2 and p.id in primary else None)
+            if w is not None:
+                out.append(w)
+                break
+        if len(out) >= limit:
+            break
+    return out
