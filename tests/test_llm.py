@@ -23,6 +23,7 @@ import pytest
 
 from tutor import phrases
 from tutor.config import RephraseSettings
+from tutor.llm import checkable_passages
 from tutor.support_check import (
     NO_CITATION, NOT_SUPPORTED, UNKNOWN_CITATION, check_sentence, check_text, split_sentences, summarise,
 )
@@ -127,8 +128,7 @@ def cite_of(ans, title: str) -> int:
 
 def assert_every_sentence_checked(ans):
     """The security property: each sentence shown ends with [n] and its cited passage supports it."""
-    passages = {c.n: c.passage.embed_text for c in ans.citations}
-    bad = [c for c in check_text(ans.answer, passages) if not c.ok]
+    bad = [c for c in check_text(ans.answer, checkable_passages(ans)) if not c.ok]
     assert not bad, bad
 
 
@@ -193,8 +193,26 @@ def test_checker_passes_every_composed_answer_on_the_eval_questions(tutor):
         if ans.refused or not ans.citations:
             continue
         checked += 1
-        failing += [c for c in check_text(ans.answer, {x.n: x.passage.embed_text for x in ans.citations}) if not c.ok]
+        failing += [c for c in check_text(ans.answer, checkable_passages(ans)) if not c.ok]
     assert checked >= 25 and not failing, failing
+
+
+GP2_Q = "planning a 1,500 GB gp2 volume for our app server, roughly what baseline iops will that give me?"
+
+
+def test_a_worked_figure_passes_the_check_and_an_invented_one_does_not(tutor, llm_server):
+    plain = tutor.ask(GP2_Q)
+    assert not [c for c in check_text(plain.answer, checkable_passages(plain)) if not c.ok]
+    n = cite_of(plain, "General Purpose SSD (GP2)")
+    good = f"A 1,500 GB gp2 volume gets 4,500 IOPS, at 3 IOPS per GB [{n}]."
+    bad = f"A 1,500 GB gp2 volume gets 6,000 IOPS [{n}]."
+    llm_server.reply = lambda body: f"{good} {bad}"
+    ans = with_llm(tutor, openai_spec(llm_server)).ask(GP2_Q)
+    assert ans.answer == good.replace(f"[{n}]", "[1]") and ans.rephrase.flagged, ans.answer
+    assert [s for s, _ in ans.rephrase.dropped] == [bad]
+    # what is shown holds against the passage and the composer's calculation with it (now [1])
+    assert not [c for c in check_text(ans.answer, {1: checkable_passages(plain)[n]}) if not c.ok]
+    assert [c.reason for c in check_text(ans.answer, {1: plain.citations[n - 1].passage.embed_text})] == [NOT_SUPPORTED]
 
 
 # ------------------------------------------------------------------ the LLM step, end to end through Tutor.ask
@@ -257,7 +275,7 @@ def answered_injection(tutor):
 
 @pytest.mark.parametrize("case", list(OBEYING))
 def test_injected_question_cannot_get_uncited_text_shown(tutor, llm_server, case):
-    from tutor.llm import rephrase
+    from tutor.llm import checkable_passages, rephrase
 
     llm_server.reply = lambda body: OBEYING[case]
     plain = answered_injection(tutor)

@@ -164,8 +164,23 @@ def rephrase(answer: Answer, settings: Settings) -> Answer:
     except Exception as e:  # noqa: BLE001 — the edge to an external service: any failure shows the composed answer
         log.warning("LLM %s at %s failed: %r", endpoint.label, endpoint.base_url, e)
         return _fallback(answer, endpoint.label, describe_error(e, settings.rephrase.timeout))
-    passages = {c.n: c.passage.embed_text for c in answer.citations}
-    return apply_checked(answer, raw, passages, endpoint.label, settings.rephrase.min_share)
+    return apply_checked(answer, raw, checkable_passages(answer), endpoint.label, settings.rephrase.min_share)
+
+
+_WORKED = re.compile("(?:" + "|".join(re.escape(p.split("{")[0]) for p in (phrases.WORKED, phrases.WORKED_MORE))
+                     + r")(.+?)\s*\[(\d+)\]")
+
+
+def checkable_passages(answer: Answer) -> dict[int, str]:
+    """Citation number → what a sentence citing it may state: the passage, and the calculation the composer made
+    with the learner's numbers and that passage's rate ("1,500 GB × 3 IOPS per GB = 4,500 IOPS"), so a rephrased
+    "a 1,500 GB volume gets 4,500 IOPS [1]" passes and an invented figure does not."""
+    out = {c.n: c.passage.embed_text for c in answer.citations}
+    for m in _WORKED.finditer(answer.answer):
+        n = int(m.group(2))
+        if n in out:
+            out[n] += "\n" + m.group(0)
+    return out
 
 
 def apply_checked(answer: Answer, raw: str, passages: dict[int, str], model: str, min_share: float) -> Answer:
