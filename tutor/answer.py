@@ -14,7 +14,7 @@ import numpy as np
 from . import phrases
 from .calibration import refuse_threshold
 from .acronyms import asked_acronym, spelled_out
-from .arithmetic import Worked, worked_figures
+from .arithmetic import Worked, could_work, worked_figures
 from .config import AnswerSettings
 from .overview import KIND_WORDS, table_overview
 from .retrieval import LIST_REQUEST, SELECTS, SUBJECT_PRONOUN, is_followup, leaned_on, same_table, shape_query
@@ -1062,11 +1062,13 @@ def compose(
     text, cites = _render(chosen, _budget(fixed, settings)[1])
     # the learner's own numbers through a rate a cited passage gives: "1,500 GB × 3 IOPS per GB = 4,500 IOPS"; or
     # another row of its table ("50 million calls, 100ms each, 128mb": the Number of requests row and Duration's)
-    cited = list({u.passage.id: u.passage for u in chosen}.values())
-    rows = [p for p in retriever.passages.values() if p.id not in {c.id for c in cited} and any(same_table(p, c) for c in cited)]
-    worked = worked_figures(fixed, cited, rows)
-    if worked:
-        text, cites = _with_worked(worked, text, cites)
+    if could_work(fixed):
+        cited = list({u.passage.id: u.passage for u in chosen}.values())
+        ids = {c.id for c in cited}
+        rows = [p for p in retriever.passages.values() if p.id not in ids and any(same_table(p, c) for c in cited)]
+        worked = worked_figures(fixed, cited, rows)
+        if worked:
+            text, cites = _with_worked(worked, text, cites)
     return Answer(question, text, False, support, cites, retrieval.results)
 
 

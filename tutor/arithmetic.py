@@ -258,16 +258,19 @@ def _about(question: str, p: Passage) -> bool:
 _UNIT_TERMS = {stem(u) for u in _UNITS} | set(_UNITS)
 
 
+def could_work(question: str) -> bool:
+    """The question asks for an amount and gives a quantity of its own: worth looking for a rate."""
+    return bool(_ASKS_AMOUNT.search(question)) and bool(quantities(question))
+
+
 def worked_figures(question: str, passages: list[Passage], others: list[Passage] = (), limit: int = 2) -> list[Worked]:
     """Calculations the question's quantities allow with the rates of these passages (in their order), at most
     one per passage and `limit` in all; none when the question asks for no amount or gives no quantity.
     `others` (rows beside the cited ones) only take the learner's quantity forward: "25,000 iops on io1?" is not
     answered by how big a gp2 volume would have to be."""
-    if not _ASKS_AMOUNT.search(question):
+    if not could_work(question):
         return []
     qs = quantities(question)
-    if not qs:
-        return []
     out: list[Worked] = []
     primary = {p.id for p in passages}
     for p in [*passages, *others]:
