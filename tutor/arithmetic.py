@@ -61,6 +61,7 @@ class Quantity:
     value: float  # in the kind's base unit
     kind: str
     said: str  # as the question wrote it
+    scale: float = 1.0  # of its unit in the base unit (a TB is 1,024 GB)
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def quantities(question: str) -> list[Quantity]:
             continue  # "a request", "one run": no quantity to work with
         v = _number(m.group("num"), m.group("scale")) * k[1]
         if 0 < v < MAX_VALUE:
-            out.append(Quantity(v, k[0], m.group(0).strip()))
+            out.append(Quantity(v, k[0], m.group(0).strip(), k[1]))
     return out
 
 
@@ -149,7 +150,7 @@ def rates(p: Passage) -> list[Rate]:
 
 
 def _fmt(x: float) -> str:
-    """4500 → "4,500"; 0.4 → "0.40" for money is done by _money; small figures keep their significant digits."""
+    """4500 → "4,500", 2.5 → "2.5", 0.125 → "0.125" (money: _money)."""
     if x == int(x) and abs(x) < 1e15:
         return f"{int(x):,}"
     if abs(x) >= 100:
@@ -160,7 +161,7 @@ def _fmt(x: float) -> str:
 
 
 def _money(x: float) -> str:
-    # a fraction of a cent keeps three significant digits, written out ("$0.00001667", not "1.667e-05")
+    # a fraction of a cent keeps four significant digits, written out ("$0.00001667", not "1.667e-05")
     return f"${x:,.2f}" if x >= 0.01 or x == 0 else "$" + np.format_float_positional(x, precision=4, fractional=False, trim="-")
 
 
@@ -194,7 +195,7 @@ def _simple(r: Rate, qs: list[Quantity], p: Passage, inverse: bool = True) -> Wo
         return Worked(f"{want.said} ÷ {r.said} = {_fmt(need)} {unit_name}", p, need, unit_name)
     steps = []
     amount = q.said
-    if kind == "size" and q.said.split()[-1].lower() not in ("gb", "gib") and not q.said.lower().endswith("gb"):
+    if kind == "size" and q.scale != 1.0:  # "2 TB = 2,048 GB": the rate is per GB
         steps.append(f"{q.said} = {_fmt(q.value)} GB")
         amount = f"{_fmt(q.value)} GB"
     billable = max(0.0, q.value - r.free)
@@ -248,14 +249,14 @@ def _rounding_only(r: Rate, qs: list[Quantity], p: Passage) -> Worked | None:
     return Worked(f"{time.said} is billed as {_time(billed)} ({r.rounding_said})", p, billed, "s")
 
 
+_UNIT_TERMS = {stem(u) for u in _UNITS} | set(_UNITS)
+
+
 def _about(question: str, p: Passage) -> bool:
     """The question names something of the passage besides numbers and units: a gp2 rate per GB is no answer to
     a question on Lambda's memory in GB."""
     said = set(content_terms(question)) - _UNIT_TERMS
     return bool(said & set(content_terms(f"{p.text} {p.section_path} {p.title}")))
-
-
-_UNIT_TERMS = {stem(u) for u in _UNITS} | set(_UNITS)
 
 
 def could_work(question: str) -> bool:
@@ -268,9 +269,9 @@ def worked_figures(question: str, passages: list[Passage], others: list[Passage]
     one per passage and `limit` in all; none when the question asks for no amount or gives no quantity.
     `others` (rows beside the cited ones) only take the learner's quantity forward: "25,000 iops on io1?" is not
     answered by how big a gp2 volume would have to be."""
-    if not could_work(question):
+    qs = quantities(question) if _ASKS_AMOUNT.search(question) else []
+    if not qs:
         return []
-    qs = quantities(question)
     out: list[Worked] = []
     primary = {p.id for p in passages}
     for p in [*passages, *others]:
