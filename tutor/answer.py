@@ -17,6 +17,7 @@ from .acronyms import asked_acronym, spelled_out
 from .arithmetic import Worked, could_work, worked_figures
 from .config import AnswerSettings
 from .overview import KIND_WORDS, table_overview
+from .parts import numbered
 from .retrieval import LIST_REQUEST, SELECTS, SUBJECT_PRONOUN, is_followup, leaned_on, same_table, shape_query
 from .spelling import without_asides
 from .summary import section_summary
@@ -1076,15 +1077,9 @@ def _with_worked(worked: list[Worked], text: str, cites: list[Citation]) -> tupl
     """The calculations first, then the answer; markers renumbered by first use (a passage keeps one number)."""
     by_n = {c.n: c.passage for c in cites}
     passages = {p.id: p for p in [w.passage for w in worked] + list(by_n.values())}
-    order: list[str] = []
-
-    def use(pid: str) -> int:
-        if pid not in order:
-            order.append(pid)
-        return order.index(pid) + 1
-
-    sentences = [(phrases.WORKED if i == 0 else phrases.WORKED_MORE).format(steps=w.text, n=use(w.passage.id))
+    sentences = [(phrases.WORKED if i == 0 else phrases.WORKED_MORE).format(steps=w.text, n=f"@{w.passage.id}")
                  for i, w in enumerate(worked)]
-    body = re.sub(r"\[(\d+)\]", lambda m: f"[{use(by_n[int(m.group(1))].id)}]", text)
-    return " ".join([*sentences, body]), [Citation(i + 1, passages[pid]) for i, pid in enumerate(order)]
-
+    # a marker names its passage while the texts are put together (brackets of the notes' own text stay as they are)
+    body = re.sub(r"\[(\d+)\]", lambda m: f"[@{by_n[int(m.group(1))].id}]" if int(m.group(1)) in by_n else m.group(0),
+                  text)
+    return numbered(" ".join([*sentences, body]), passages)

@@ -12,7 +12,7 @@ from dataclasses import replace
 from itertools import zip_longest
 
 from .text import content_terms
-from .types import Answer, Citation
+from .types import Answer, Citation, Passage
 
 # a second question joined on: ", and what …", "? also …", "? how …" (not "our users and what each of them is allowed
 # to touch", a clause of the one question)
@@ -54,18 +54,22 @@ def joined(question: str, first: Answer, second: Answer) -> Answer:
             added.append(s)
     if not added:  # the second part's answer was all said in the first's
         return replace(first, question=question)
-    number: dict[str, int] = {}
-    text = _PASSAGE_MARKER.sub(lambda m: f"[{number.setdefault(m.group(1), len(number) + 1)}]",
-                  " ".join([first_text, *added]))
+    text, citations = numbered(" ".join([first_text, *added]), by_passage)
     passages, seen = [], set()
     for pair in zip_longest(first.passages, second.passages):
         for sp in pair:
             if sp is not None and sp.passage.id not in seen:
                 seen.add(sp.passage.id)
                 passages.append(sp)
-    return Answer(question, text, False, min(first.confidence, second.confidence),
-                  [Citation(n, by_passage[pid]) for pid, n in number.items()],
+    return Answer(question, text, False, min(first.confidence, second.confidence), citations,
                   passages[: max(len(first.passages), len(second.passages))])
+
+
+def numbered(text: str, by_passage: dict[str, Passage]) -> tuple[str, list[Citation]]:
+    """`[@passage id]` markers → `[n]`, numbered by first use (a passage keeps one number), with their citations."""
+    number: dict[str, int] = {}
+    out = _PASSAGE_MARKER.sub(lambda m: f"[{number.setdefault(m.group(1), len(number) + 1)}]", text)
+    return out, [Citation(n, by_passage[pid]) for pid, n in number.items()]
 
 
 def _by_passage(answer: Answer, marker: re.Match) -> str:
