@@ -6,15 +6,15 @@ import pytest
 from tutor.answer import split_options
 from tutor.errors import QuestionError
 from tutor.evaluation import load_cases
-from tutor.phrases import NOT_COVERED_MARK, WORKED, WORKED_MORE
+from tutor.phrases import CHECKED, NOT_COVERED_MARK, WORKED, WORKED_MORE
 from tutor.text import content_terms
 
 from conftest import ROOT
 
 
 # the words a worked figure adds to the notes' rate and the learner's numbers (tutor/arithmetic.py)
-WORKED_WORDS = set(content_terms(f"{WORKED} {WORKED_MORE} is billed as within the free allowance so more than the "
-                                 "notes give cap it gb-seconds runs s ms gb"))
+WORKED_WORDS = set(content_terms(f"{WORKED} {WORKED_MORE} {CHECKED} is billed as within the free allowance so more "
+                                 "than the notes give cap it gb-seconds runs s ms gb less they allow"))
 
 
 def test_answer_cites_passage_for_each_sentence(tutor):
@@ -28,7 +28,7 @@ def test_answer_cites_passage_for_each_sentence(tutor):
         by_n = {ci.n: ci.passage for ci in ans.citations}
         for sent, n in re.findall(r"(.+?)\s*\[(\d+)\]\.?", ans.answer):
             p = by_n[int(n)]
-            if sent.strip().startswith((WORKED.split(":")[0], WORKED_MORE.split(":")[0] + ":")):
+            if sent.strip().startswith((WORKED.split(":")[0], WORKED_MORE.split(":")[0] + ":", CHECKED.split(":")[0])):
                 # a calculation: the rate is the cited passage's, the quantities the learner's (its arithmetic is
                 # checked in test_arithmetic.py)
                 worked += 1

@@ -1,9 +1,9 @@
-"""Worked figures: the learner's numbers through a rate the notes give, written out and cited."""
+"""Worked figures: the learner's numbers through a rate the notes give, or against a limit they give, cited."""
 import re
 
 import pytest
 
-from tutor.arithmetic import quantities, rates, worked_figures
+from tutor.arithmetic import limit_checks, limits, quantities, rates, worked_figures
 from tutor.notes import parse_notes
 from tutor.types import Passage
 
@@ -115,3 +115,66 @@ def test_a_practice_question_with_amounts_is_answered_by_the_calculation(tutor):
     ans = tutor.ask(q, options={"A": "$0.00.", "B": "$0.20.", "C": "$0.40.", "D": "$0.60."})
     assert ans.choice == ["C"], ans.answer
     assert "$0.40" in ans.answer and ans.citations[0].passage.title == "Number of requests"
+
+
+@pytest.fixture(scope="module")
+def limited():
+    ps = parse_notes("aws-notes.md", (CORPUS / "aws-notes.md").read_text(encoding="utf-8")).passages
+    by_title = {p.title: p for p in ps if p.kind == "table_row"}
+    s3 = next(p for p in ps if p.section == ("S3",) and "0 bytes to 5TB" in p.text)
+    return (by_title["Provisioned IOPS SSD (IO1)"], by_title["General Purpose SSD (GP2)"], by_title["Automated Backups"],
+            by_title["Read Replica (for Scaling, Performance)"], s3)
+
+
+def test_limits_are_read_from_the_notes(limited):
+    io1, gp2, backups, replicas, s3 = limited
+    assert [(x.kind, x.high, x.said) for x in limits(io1)] == [("iops", 20_000, "up to 20,000 IOPS per volume")]
+    assert sorted(x.high for x in limits(gp2)) == [3000, 10_000]  # the burst and the cap
+    (days,) = limits(backups)
+    assert (days.low, days.high) == (86400, 35 * 86400)
+    assert [(x.kind, x.high) for x in limits(replicas)] == [("copy", 5)]
+    (size,) = limits(s3)
+    assert (size.low, size.high, size.said) == (0, 5 * 1024, "from 0 bytes to 5TB")
+
+
+def test_a_quantity_outside_a_limit_is_said_to_be(limited):
+    io1, gp2, backups, replicas, s3 = limited
+    (w,) = limit_checks("can i put a 7TB database dump into s3 as one single file?", [backups, s3])
+    assert w.check and w.passage is s3 and w.text == "7TB is more than they allow (from 0 bytes to 5TB)"
+    (w,) = limit_checks("can i keep automated rds backups for 60 days?", [backups])
+    assert "60 days" in w.text and "between 1 and 35 days" in w.text
+    (w,) = limit_checks("can i have 8 read replicas of one db?", [replicas])
+    assert w.text == "8 read replicas is more than they allow (up to 5 copies)"
+    (w,) = limit_checks("can a gp2 volume do 15,000 iops?", [gp2])
+    assert "up to 10,000 IOPS" in w.text  # the cap, not the burst
+
+
+def test_no_limit_check_when_within_allowed_elsewhere_unnamed_or_not_asked(limited):
+    io1, gp2, backups, replicas, s3 = limited
+    assert limit_checks("can i have 3 read replicas?", [replicas]) == []  # within: nothing to say
+    assert limit_checks("can gp2 burst to 2500 iops?", [gp2]) == []  # within the cap, over nothing
+    # io1's 20,000 allows what gp2's 10,000 does not: the question is answered by io1, not by gp2's limit
+    assert limit_checks("need 15,000 iops, can provisioned iops ssd or general purpose ssd do it?", [gp2, io1]) == []
+    # a manual snapshot is not an automated backup, though their rows share words
+    assert limit_checks("can i keep snapshot copies for 60 days?", [backups]) == []
+    assert limit_checks("i have 8 read replicas of one db", [replicas]) == []  # no question whether it fits
+    assert limit_checks("can i have 8 read replicas?", [s3]) == []  # no limit of that kind there
+
+
+@pytest.mark.parametrize("question", [
+    "can s3 hold a " + "9" * 5000 + " TB file?",
+    "can i have " + "1," * 3000 + "5 read replicas?",
+    "can i keep <b>60</b> days of backups? <script>alert(1)</script> 60 days",
+])
+def test_odd_quantities_against_limits_are_safe(limited, question):
+    for w in limit_checks(question, list(limited)):
+        assert w.value < 1e16 and "<script>" not in w.text
+
+
+def test_the_tutor_checks_a_quantity_against_the_limit_first_and_cites_it(tutor):
+    ans = tutor.ask("can i have 8 read replicas of one rds database?")
+    assert not ans.refused
+    first = re.match(r"Checked against your notes: (.+?) \[(\d+)\]\.", ans.answer)
+    assert first and first.group(1) == "8 read replicas is more than they allow (up to 5 copies)", ans.answer
+    cited = {c.n: c.passage for c in ans.citations}[int(first.group(2))]
+    assert cited.title.startswith("Read Replica") and "up to 5 copies" in cited.text

@@ -14,7 +14,7 @@ import numpy as np
 from . import phrases
 from .calibration import refuse_threshold
 from .acronyms import asked_acronym, spelled_out
-from .arithmetic import Worked, could_work, worked_figures
+from .arithmetic import Worked, could_work, limit_checks, worked_figures
 from .config import AnswerSettings
 from .overview import KIND_WORDS, table_overview
 from .parts import numbered
@@ -1063,13 +1063,19 @@ def compose(
     text, cites = _render(chosen, _budget(fixed, settings)[1])
     # the learner's own numbers through a rate a cited passage gives: "1,500 GB × 3 IOPS per GB = 4,500 IOPS"; or
     # another row of its table ("50 million calls, 100ms each, 128mb": the Number of requests row and Duration's)
+    cited = list({u.passage.id: u.passage for u in chosen}.values())
+    worked = []
     if could_work(fixed):
-        cited = list({u.passage.id: u.passage for u in chosen}.values())
         ids = {c.id for c in cited}
         rows = [p for p in retriever.passages.values() if p.id not in ids and any(same_table(p, c) for c in cited)]
         worked = worked_figures(fixed, cited, rows)
-        if worked:
-            text, cites = _with_worked(worked, text, cites)
+    if not worked:
+        # "can i put a 7TB dump into s3 as one file?": the quantity held against a limit the notes give ("from 0 bytes
+        # to 5TB"), in a cited passage or one the question retrieved
+        ids = {c.id for c in cited}
+        worked = limit_checks(fixed, cited + [r.passage for r in retrieval.results[:5] if r.passage.id not in ids])
+    if worked:
+        text, cites = _with_worked(worked, text, cites)
     return Answer(question, text, False, support, cites, retrieval.results)
 
 
@@ -1077,8 +1083,8 @@ def _with_worked(worked: list[Worked], text: str, cites: list[Citation]) -> tupl
     """The calculations first, then the answer; markers renumbered by first use (a passage keeps one number)."""
     by_n = {c.n: c.passage for c in cites}
     passages = {p.id: p for p in [w.passage for w in worked] + list(by_n.values())}
-    sentences = [(phrases.WORKED if i == 0 else phrases.WORKED_MORE).format(steps=w.text, n=f"@{w.passage.id}")
-                 for i, w in enumerate(worked)]
+    sentences = [(phrases.CHECKED if w.check else phrases.WORKED if i == 0 else phrases.WORKED_MORE)
+                 .format(steps=w.text, n=f"@{w.passage.id}") for i, w in enumerate(worked)]
     # a marker names its passage while the texts are put together (brackets of the notes' own text stay as they are)
     body = re.sub(r"\[(\d+)\]", lambda m: f"[@{by_n[int(m.group(1))].id}]" if int(m.group(1)) in by_n else m.group(0),
                   text)

@@ -1,4 +1,4 @@
-"""Worked figures: the learner's own numbers put through a rate the notes give.
+"""Worked figures: the learner's own numbers put through a rate the notes give, or held against a limit they give.
 
 "a 1,500 GB gp2 volume, what baseline IOPS?" is answered by the notes' "Ratio of 3 IOPS per GB with up to
 10,000 IOPS" only if someone does the multiplication. This module finds, in a passage, the rates it states
@@ -7,6 +7,8 @@ the same passage (a free allowance "First 1 million requests are free", a cap "u
 "rounded up to the nearest 100ms"), finds the quantities in the question ("3 million calls", "512mb", "230ms"),
 and writes the calculation out, step by step, so the learner can check it. Nothing is assumed that the notes do
 not say: a question without a quantity in the rate's units gets no worked figure.
+
+A limit is checked the same way: "can i put a 7TB dump into s3 as one file?" against "Can be from 0 bytes to 5TB".
 """
 from __future__ import annotations
 
@@ -33,16 +35,32 @@ _UNITS: dict[str, tuple[str, float]] = {
                                      "invocations", "run", "runs", "execution", "executions", "times")},
     "iops": ("iops", 1.0),
 }
+# a limit is also said in days, bytes and copies ("between 1 and 35 days", "from 0 bytes to 5TB", "up to 5 copies");
+# not rates' units: "30 days" is no run time to bill
+_LIMIT_UNITS: dict[str, tuple[str, float]] = {
+    **_UNITS,
+    **{u: ("time", 86400.0) for u in ("day", "days")},
+    **{u: ("size", 1 / 1024 ** 3) for u in ("byte", "bytes")},
+    **{u: ("size", 1 / 1024 ** 2) for u in ("kb", "kib", "kilobyte", "kilobytes")},
+    **{u: ("copy", 1.0) for u in ("copy", "copies", "replica", "replicas")},
+}
 _BASE_NAME = {"size": "GB", "time": "s", "request": "requests", "iops": "IOPS"}
 _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mil": 1e6, "mill": 1e6, "million": 1e6, "millions": 1e6,
           "b": 1e9, "billion": 1e9}
 _NUM = r"\d[\d,]*(?:\.\d+)?|\.\d+"
 _SCALE_RE = r"(?:k|thousand|m|mil|mill|millions?|b|billion)\b"
-_UNIT_RE = "|".join(sorted((re.escape(u) for u in _UNITS), key=len, reverse=True))
-# "1,500 GB", "3 million calls", "500k requests", "128mb", "2.5 mil invocations", "a million requests"
-_QUANTITY = re.compile(
-    rf"(?<![\w.$])(?P<num>{_NUM}|an?|one)\s*(?P<scale>{_SCALE_RE})?\s*(?:(?:lambda|api|function|more|total|of|baseline|provisioned|extra|additional)\s+)?"
-    rf"(?P<unit>{_UNIT_RE})\b", re.I)
+
+
+def _quantity_re(units: dict) -> re.Pattern:
+    # "1,500 GB", "3 million calls", "500k requests", "128mb", "2.5 mil invocations", "a million requests", "8 read replicas"
+    alts = "|".join(sorted((re.escape(u) for u in units), key=len, reverse=True))
+    return re.compile(
+        rf"(?<![\w.$])(?P<num>{_NUM}|an?|one)\s*(?P<scale>{_SCALE_RE})?\s*(?:(?:lambda|api|function|more|total|of|"
+        rf"baseline|provisioned|extra|additional|read)\s+)?(?P<unit>{alts})\b", re.I)
+
+
+_QUANTITY = _quantity_re(_UNITS)
+_LIMIT_QUANTITY = _quantity_re(_LIMIT_UNITS)
 # "3 IOPS per GB", "$0.2 per 1 million requests", "$0.00001667 for every GB/second"
 _RATE = re.compile(
     rf"(?P<dollar>\$)?(?P<num>{_NUM})\s*(?P<unit>(?!(?:per|for|every)\b)\w+)?\s+(?:per|for every|for each|every)\s+"
@@ -53,6 +71,13 @@ _CAP = re.compile(rf"\bup\s+to\s+(?P<num>{_NUM})\s*(?P<unit>[a-z]+)", re.I)
 # the question asks for an amount: a cost, a count, a size ("how much", "what will it cost", "baseline iops")
 _ASKS_AMOUNT = re.compile(r"\bhow (?:much|many|big|large|long)\b|\bcost|\bbill|\bcharge|\bpay\b|\bprice|\bfee|\bwhat (?:size|"
                           r"will|would|do|does)\b|\bbaseline\b|\bget\b|\bgive\b|\bwork(?:ed|s)? out\b|\bcome to\b", re.I)
+# a limit in the notes: "up to 20,000 IOPS per volume", "between 1 and 35 days", "from 0 bytes to 5TB"
+_UP_TO = re.compile(rf"\bup\s+to\s+(?P<num>{_NUM})\s*(?P<scale>{_SCALE_RE})?\s*(?P<unit>[a-z]+)(?:\s+per\s+[a-z]+)?", re.I)
+_RANGE = re.compile(rf"\b(?:between|from)\s+(?P<lo>{_NUM})\s*(?P<lounit>[a-z]+)?\s+(?:and|to)\s+(?P<num>{_NUM})\s*"
+                    rf"(?P<scale>{_SCALE_RE})?\s*(?P<unit>[a-z]+)", re.I)
+# the question asks whether its quantity fits: "can i put a 7TB file…", "can it get that high?", "is 60 days allowed?"
+_ASKS_FIT = re.compile(r"\b(?:can|could|possible|allow(?:s|ed)?|support(?:s|ed)?|fit|enough|max(?:imum)?|limit|exceed|"
+                       r"too\s+(?:big|large|many|much|long|high)|that\s+(?:high|big|many|much|long|large))\b", re.I)
 MAX_VALUE = 1e15  # beyond this a "quantity" is pasted digits, not a workload
 
 
@@ -80,11 +105,20 @@ class Rate:
 
 
 @dataclass(frozen=True)
+class Limit:
+    kind: str
+    low: float | None  # in the kind's base unit
+    high: float
+    said: str  # the notes' words ("up to 5 copies")
+
+
+@dataclass(frozen=True)
 class Worked:
     text: str  # one sentence, the calculation written out (no citation marker)
     passage: Passage
     value: float
     unit: str
+    check: bool = False  # a quantity held against a limit, not a calculation
 
 
 def _number(num: str, scale: str | None) -> float:
@@ -97,10 +131,11 @@ def _kind(unit: str) -> tuple[str, float] | None:
     return _UNITS.get(unit.lower())
 
 
-def quantities(question: str) -> list[Quantity]:
+def quantities(question: str, limits: bool = False) -> list[Quantity]:
+    """The question's quantities in rates' units; `limits`: also in limits' units (days, bytes, copies)."""
     out = []
-    for m in _QUANTITY.finditer(question):
-        k = _kind(m.group("unit"))
+    for m in (_LIMIT_QUANTITY if limits else _QUANTITY).finditer(question):
+        k = (_LIMIT_UNITS if limits else _UNITS).get(m.group("unit").lower())
         if k is None:
             continue
         if m.group("num").lower() in ("a", "an", "one") and not m.group("scale"):
@@ -249,7 +284,7 @@ def _rounding_only(r: Rate, qs: list[Quantity], p: Passage) -> Worked | None:
     return Worked(f"{time.said} is billed as {_time(billed)} ({r.rounding_said})", p, billed, "s")
 
 
-_UNIT_TERMS = {stem(u) for u in _UNITS} | set(_UNITS)
+_UNIT_TERMS = {stem(u) for u in _LIMIT_UNITS} | set(_LIMIT_UNITS)
 
 
 def _about(question: str, p: Passage) -> bool:
@@ -286,3 +321,65 @@ def worked_figures(question: str, passages: list[Passage], others: list[Passage]
         if len(out) >= limit:
             break
     return out
+
+
+def limits(p: Passage) -> list[Limit]:
+    """The limits a passage states in units the tutor can compare ("up to 5 copies", "between 1 and 35 days")."""
+    out = []
+    for m in _UP_TO.finditer(p.text):
+        k = _LIMIT_UNITS.get(m.group("unit").lower())
+        if k is not None:
+            out.append(Limit(k[0], None, _number(m.group("num"), m.group("scale")) * k[1], m.group(0).strip()))
+    for m in _RANGE.finditer(p.text):
+        k = _LIMIT_UNITS.get(m.group("unit").lower())
+        lo = _LIMIT_UNITS.get((m.group("lounit") or m.group("unit")).lower())
+        if k is not None and lo is not None and lo[0] == k[0]:
+            low, high = _number(m.group("lo"), None) * lo[1], _number(m.group("num"), m.group("scale")) * k[1]
+            if low <= high:
+                out.append(Limit(k[0], low, high, m.group(0).strip()))
+    return out
+
+
+def _names_key(question: str, p: Passage) -> bool:
+    """The question names the passage's key or its own heading ("rds backups" → "Automated Backups", "s3" → "S3"):
+    a limit of one thing is not checked against another that merely shares a word with it (a manual snapshot
+    against automated backups' retention), nor against every row under "EBS Volume Types"."""
+    said = set(content_terms(question)) - _UNIT_TERMS
+    return bool(said & (set(content_terms(f"{p.title} {p.section[-1] if p.section else ''}")) - _UNIT_TERMS))
+
+
+def _outside(q: Quantity, found: list[Limit], p: Passage) -> Worked | None:
+    same = [lim for lim in found if lim.kind == q.kind]
+    # of several ("up to 10,000 IOPS … burst up to 3000 IOPS") the widest is the limit
+    top = max(same, key=lambda lim: lim.high)
+    if q.value > top.high:
+        return Worked(f"{q.said} is more than they allow ({top.said})", p, top.high, q.kind, check=True)
+    floor = min((lim for lim in same if lim.low is not None), key=lambda lim: lim.low, default=None)
+    if floor is not None and q.value < floor.low:
+        return Worked(f"{q.said} is less than they allow ({floor.said})", p, floor.low, q.kind, check=True)
+    return None
+
+
+def limit_checks(question: str, passages: list[Passage]) -> list[Worked]:
+    """The question's quantity held against the limits of the passages it names (in their order): the first that
+    it falls outside of, unless another of them allows it ("20k iops, which type can do that?": io1's 20,000 does,
+    so gp2's 10,000 is no answer). Only outside: "10MB of an object" is within "0 bytes to 5TB" without that
+    saying anything."""
+    if not _ASKS_FIT.search(question):
+        return []
+    qs = quantities(question, limits=True)
+    if not qs:
+        return []
+    outside: list[Worked] = []
+    for p in passages:
+        if not _names_key(question, p):
+            continue
+        found = limits(p)
+        for q in qs:
+            if not any(lim.kind == q.kind for lim in found):
+                continue
+            w = _outside(q, found, p)
+            if w is None:
+                return []
+            outside.append(w)
+    return outside[:1]

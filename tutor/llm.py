@@ -167,7 +167,7 @@ def rephrase(answer: Answer, settings: Settings) -> Answer:
     return apply_checked(answer, raw, checkable_passages(answer), endpoint.label, settings.rephrase.min_share)
 
 
-_WORKED = re.compile("(?:" + "|".join(re.escape(p.split("{")[0]) for p in (phrases.WORKED, phrases.WORKED_MORE))
+_WORKED = re.compile("(?:" + "|".join(re.escape(p.split("{")[0]) for p in (phrases.WORKED, phrases.WORKED_MORE, phrases.CHECKED))
                      + r")(.+?)\s*\[(\d+)\]")
 
 

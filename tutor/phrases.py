@@ -21,6 +21,7 @@ CHOICE_NEGATIVE = "Your notes back the other options, not {letters}: {reason}."
 # a calculation with the learner's numbers and a rate the notes give (tutor/arithmetic.py), the rate's passage cited
 WORKED = "Worked out from your notes: {steps} [{n}]."
 WORKED_MORE = "And: {steps} [{n}]."  # a second calculation
+CHECKED = "Checked against your notes: {steps} [{n}]."  # the learner's quantity against a limit the notes give
 META_REPLY = "I answer from your notes; ask me about a topic in them, or start a quiz."
 EMPTY_QUESTION = "The question is empty: type a question about your notes."
 
