@@ -340,6 +340,21 @@ def test_a_price_question_is_answered_with_a_price_or_refused(tutor):
     assert not ans.refused and "$0.2" in ans.answer, ans.answer
 
 
+def test_whether_something_is_billed_is_answered_by_what_the_notes_say_is_charged_or_refused(tutor):
+    # the notes say what a Spot instance is charged for when terminated, and nothing on what IAM or X-Ray cost
+    ans = tutor.ask("if amazon terminates my spot instance, do i pay for the partial hour?")
+    assert not ans.refused and "not be charged for a partial hour" in ans.answer, ans.answer
+    ans = tutor.ask("does lambda charge me for the requests?")
+    assert not ans.refused and "$0.2 per 1 million requests" in ans.answer, ans.answer
+    for question, history in [("is iam free or do i get charged per user?", []),
+                              ("is it free or do they bill per trace?", ["what's aws x-ray?"])]:
+        ans = tutor.ask(question, history)
+        assert ans.refused, (question, ans.answer)
+    # a reason asked for is not a question of billing
+    ans = tutor.ask("why would anyone pay for provisioned iops ssd when gp2 is already an ssd?")
+    assert not ans.refused and "10,000 IOPS" in ans.answer, ans.answer
+
+
 def test_a_long_item_that_holds_what_was_asked_is_cut_to_it_rather_than_left_out(tutor):
     # the Convertible RIs item runs 50 words; the shorter Standard RIs item (75%) beside it is not what was asked
     ans = tutor.ask("What is the discount for convertible reserved instances?")

@@ -646,6 +646,19 @@ def asks_price(question: str) -> bool:
     return bool(_ASKS_PRICE.search(question))
 
 
+# "does route 53 bill per dns query?", "do i pay for the partial hour?", "am i charged for a stopped instance?": a yes/no
+# on billing. A sentence that says what is charged answers it, with an amount or without ("you will not be charged for
+# a partial hour"); what the thing is does not.
+_ASKS_BILLING = re.compile(r"\b(?:do|does|will|would|am|are|is|did)\b[^?.!]*\b(?:bill(?:s|ed)?|charg(?:e|es|ed)|pay|paid)\b",
+                           re.I)
+_SAYS_BILLING = re.compile(r"\b(?:charg\w*|bill\w*|pay\w*|paid|free|pric\w*|costs?|cheap\w*|expensive)\b|[$€£]\s?\d|\d\s?%", re.I)
+
+
+def asks_billing(question: str) -> bool:
+    # "why would anyone pay for io1 when gp2 is an ssd?" asks for a reason, not whether it is billed
+    return bool(_ASKS_BILLING.search(question)) and not re.search(r"\bwhy\b", question, re.I)
+
+
 def _states(u: "Unit", head: str | None, price: bool) -> bool:
     """The unit gives an amount (a price question), or a number of the thing counted, sentence by sentence: "504
     error means … timed out. This means … the idle timeout period" has no timeout value."""
@@ -1057,6 +1070,12 @@ def compose(
         pricing = {u.passage.id for u in priced}
         if len(priced) > 1 and any(u.passage.id in pricing for u in chosen):
             chosen = priced + [u for u in chosen if _states(u, None, True) and u.passage.id not in pricing]
+    elif asks_billing(fixed) and not any(_SAYS_BILLING.search(u.text) for u in chosen if _about(u, asked, every=False)):
+        # asked whether something is billed, and the chosen units say nothing of what is charged: the units that do,
+        # of a passage about all that was asked, else the notes do not say
+        chosen = [u for u in sorted(units, key=lambda u: -u.score) if _SAYS_BILLING.search(u.text) and _about(u, asked)][:2]
+        if not chosen:
+            return refuse(quote_ok=False)
     if (quantity or price) and anothers_number(chosen, set(content_terms(retriever.acronym_map.expand(fixed))),
                                                quantity_head(fixed), price and not quantity):
         return refuse()  # the numbers given are another row's
