@@ -355,6 +355,16 @@ def test_whether_something_is_billed_is_answered_by_what_the_notes_say_is_charge
     assert not ans.refused and "10,000 IOPS" in ans.answer, ans.answer
 
 
+def test_steps_asked_for_are_given_where_the_notes_say_what_to_do_else_their_closest_sentence_is_quoted(tutor):
+    ans = tutor.ask("how do i set up ssh to my ec2 instance from windows?")
+    assert not ans.refused and "puTTY Key Generator" in ans.answer, ans.answer
+    ans = tutor.ask("how do i configure my s3 bucket so everything uploaded is encrypted?")
+    assert not ans.refused and "Bucket Policy" in ans.answer, ans.answer
+    # the notes name Transfer Acceleration and say what it does, never how to switch it on
+    ans = tutor.ask("how can i enable transfer acceleration?")
+    assert ans.refused and "may not answer" in ans.answer and "Accelerate file transfer speeds" in ans.answer, ans.answer
+
+
 def test_a_long_item_that_holds_what_was_asked_is_cut_to_it_rather_than_left_out(tutor):
     # the Convertible RIs item runs 50 words; the shorter Standard RIs item (75%) beside it is not what was asked
     ans = tutor.ask("What is the discount for convertible reserved instances?")

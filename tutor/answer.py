@@ -654,6 +654,24 @@ _ASKS_BILLING = re.compile(r"\b(?:do|does|will|would|am|are|is|did)\b[^?.!]*\b(?
 _SAYS_BILLING = re.compile(r"\b(?:charg\w*|bill\w*|pay\w*|paid|free|pric\w*|costs?|cheap\w*|expensive)\b|[$€£]\s?\d|\d\s?%", re.I)
 
 
+# "how do i turn on cross-zone load balancing?", "how do i set up cross-region replication?": asks for the steps to
+# switch something on or set it up. Notes that name the feature without saying how ("Cross Region Replication") do not
+# answer it; a unit that says what to do does ("use puTTY Key Generator", "kubectl rollout undo", "by using …").
+_ASKS_SETUP = re.compile(r"\bhow (?:do|can|would|should|could|to)\s+(?:(?:i|we|you)\s+)?(?:actually\s+)?(?:set\s*up|setup|set|"
+                         r"turn\s+(?:\w+\s+)?on|enable|configure|activate|switch\s+(?:\w+\s+)?on|install)\b", re.I)
+_GIVES_STEPS = re.compile(r"\b(?:use|using|create|enable|run|click|select|choose|attach|add|generate|apply|install|"
+                          r"configure|type|upload|put|set|specify|go to|via)\b|`|\b\w+ctl\b|\s--\w", re.I)
+
+
+def asks_setup(question: str) -> bool:
+    return bool(_ASKS_SETUP.search(question))
+
+
+def gives_steps(u: "Unit") -> bool:
+    body = u.text[len(u.context) + 2:] if u.context else u.text
+    return bool(_GIVES_STEPS.search(body))
+
+
 def asks_billing(question: str) -> bool:
     # "why would anyone pay for io1 when gp2 is an ssd?" asks for a reason, not whether it is billed
     return bool(_ASKS_BILLING.search(question)) and not re.search(r"\bwhy\b", question, re.I)
@@ -1076,6 +1094,10 @@ def compose(
         chosen = [u for u in sorted(units, key=lambda u: -u.score) if _SAYS_BILLING.search(u.text) and _about(u, asked)][:2]
         if not chosen:
             return refuse(quote_ok=False)
+    if asks_setup(fixed) and not any(gives_steps(u) for u in chosen):
+        # the steps asked for, and the chosen units only name the thing: the notes do not say how (what they say of it
+        # is quoted as the closest they come)
+        return refuse(unsure=True)
     if (quantity or price) and anothers_number(chosen, set(content_terms(retriever.acronym_map.expand(fixed))),
                                                quantity_head(fixed), price and not quantity):
         return refuse()  # the numbers given are another row's
