@@ -363,6 +363,9 @@ def test_steps_asked_for_are_given_where_the_notes_say_what_to_do_else_their_clo
     # the notes name Transfer Acceleration and say what it does, never how to switch it on
     ans = tutor.ask("how can i enable transfer acceleration?")
     assert ans.refused and "may not answer" in ans.answer and "Accelerate file transfer speeds" in ans.answer, ans.answer
+    # what a thing is for ("Can use to rollback previous version") is no step
+    ans = tutor.ask("how do i enable versioning on a bucket?")
+    assert ans.refused and "Version ID" in ans.answer, ans.answer
 
 
 def test_a_long_item_that_holds_what_was_asked_is_cut_to_it_rather_than_left_out(tutor):

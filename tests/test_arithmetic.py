@@ -178,3 +178,13 @@ def test_the_tutor_checks_a_quantity_against_the_limit_first_and_cites_it(tutor)
     assert first and first.group(1) == "8 read replicas is more than they allow (up to 5 copies)", ans.answer
     cited = {c.n: c.passage for c in ans.citations}[int(first.group(2))]
     assert cited.title.startswith("Read Replica") and "up to 5 copies" in cited.text
+
+
+def test_a_follow_up_with_the_learners_numbers_is_worked_out_with_the_subject_asked_before(tutor):
+    # the question names no subject ("the per-request part"), its history does: the rate is Lambda's, and a quantity
+    # the notes' rate settles is answered rather than refused for the few words it shares with them
+    ans = tutor.ask("we only get about 400k invocations a month, does the per-request part cost us anything?",
+                    ["how does lambda pricing work?"])
+    assert not ans.refused and "400k invocations is within the free allowance" in ans.answer, ans.answer
+    ans = tutor.ask("so a run that takes 230ms gets billed as what?", ["how does lambda pricing work?"])
+    assert not ans.refused and "230ms is billed as 300 ms" in ans.answer, ans.answer

@@ -656,10 +656,11 @@ _SAYS_BILLING = re.compile(r"\b(?:charg\w*|bill\w*|pay\w*|paid|free|pric\w*|cost
 
 # "how do i turn on cross-zone load balancing?", "how do i set up cross-region replication?": asks for the steps to
 # switch something on or set it up. Notes that name the feature without saying how ("Cross Region Replication") do not
-# answer it; a unit that says what to do does ("use puTTY Key Generator", "kubectl rollout undo", "by using …").
+# answer it; a unit that says what to do does ("use puTTY Key Generator", "kubectl rollout undo", "by using …"), not one
+# that says what a thing is for ("Version ID (Can use to rollback previous version)").
 _ASKS_SETUP = re.compile(r"\bhow (?:do|can|would|should|could|to)\s+(?:(?:i|we|you)\s+)?(?:actually\s+)?(?:set\s*up|setup|set|"
                          r"turn\s+(?:\w+\s+)?on|enable|configure|activate|switch\s+(?:\w+\s+)?on|install)\b", re.I)
-_GIVES_STEPS = re.compile(r"\b(?:use|using|create|enable|run|click|select|choose|attach|add|generate|apply|install|"
+_GIVES_STEPS = re.compile(r"\b(?:use(?!\s+to\b)|using|create|enable|run|click|select|choose|attach|add|generate|apply|install|"
                           r"configure|type|upload|put|set|specify|go to|via)\b|`|\b\w+ctl\b|\s--\w", re.I)
 
 
@@ -1013,7 +1014,8 @@ def compose(
             return spelled
     if not retrieval.results or (support < threshold and not continues_covered(question, history, retrieval, retriever,
                                                                                   threshold)
-                                 and not (not history and names_both_sides(question, retrieval, retriever))):
+                                 and not (not history and names_both_sides(question, retrieval, retriever))
+                                 and not settled_by_numbers(question, history, retrieval, retriever)):
         # a follow-up's own words ("and if i kill it myself?") name too little: say what it followed
         # (the question that named the subject: "how do I force encryption?" after "are new S3 buckets public?" and
         # "what's the difference between the two?" followed the buckets, not "between two")
@@ -1105,19 +1107,32 @@ def compose(
     # the learner's own numbers through a rate a cited passage gives: "1,500 GB × 3 IOPS per GB = 4,500 IOPS"; or
     # another row of its table ("50 million calls, 100ms each, 128mb": the Number of requests row and Duration's)
     cited = list({u.passage.id: u.passage for u in chosen}.values())
+    context = " ".join(leaned_on(fixed, history))  # a follow-up's subject may be named only before it
     worked = []
     if could_work(fixed):
         ids = {c.id for c in cited}
         rows = [p for p in retriever.passages.values() if p.id not in ids and any(same_table(p, c) for c in cited)]
-        worked = worked_figures(fixed, cited, rows)
+        worked = worked_figures(fixed, cited, rows, context=context)
     if not worked:
         # "can i put a 7TB dump into s3 as one file?": the quantity held against a limit the notes give ("from 0 bytes
         # to 5TB"), in a cited passage or one the question retrieved
         ids = {c.id for c in cited}
-        worked = limit_checks(fixed, cited + [r.passage for r in retrieval.results[:5] if r.passage.id not in ids])
+        worked = limit_checks(fixed, cited + [r.passage for r in retrieval.results[:5] if r.passage.id not in ids],
+                              context=context)
     if worked:
         text, cites = _with_worked(worked, text, cites)
     return Answer(question, text, False, support, cites, retrieval.results)
+
+
+def settled_by_numbers(question: str, history: list[str], retrieval: Retrieval, retriever) -> bool:
+    """The learner's own numbers go through a rate, or fall outside a limit, that a top passage gives for what the
+    question names ("600k invocations a month, does the per-request part cost anything?" and "First 1 million requests
+    are free"): the notes answer it, whatever the support score says of its words."""
+    fixed = retriever.speller.fix(question)
+    top = [r.passage for r in retrieval.results[:3]]
+    context = " ".join(leaned_on(fixed, history))
+    return bool(could_work(fixed) and worked_figures(fixed, top, context=context)) or bool(
+        limit_checks(fixed, top, context=context))
 
 
 def _with_worked(worked: list[Worked], text: str, cites: list[Citation]) -> tuple[str, list[Citation]]:

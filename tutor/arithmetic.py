@@ -299,18 +299,21 @@ def could_work(question: str) -> bool:
     return bool(_ASKS_AMOUNT.search(question)) and bool(quantities(question))
 
 
-def worked_figures(question: str, passages: list[Passage], others: list[Passage] = (), limit: int = 2) -> list[Worked]:
+def worked_figures(question: str, passages: list[Passage], others: list[Passage] = (), limit: int = 2,
+                   context: str = "") -> list[Worked]:
     """Calculations the question's quantities allow with the rates of these passages (in their order), at most
     one per passage and `limit` in all; none when the question asks for no amount or gives no quantity.
     `others` (rows beside the cited ones) only take the learner's quantity forward: "25,000 iops on io1?" is not
-    answered by how big a gp2 volume would have to be."""
+    answered by how big a gp2 volume would have to be. `context`: the earlier questions a follow-up stands on, which
+    may name what it is about ("do the requests cost anything?" after "how is lambda priced?"); their numbers are not
+    the learner's quantities."""
     qs = quantities(question) if _ASKS_AMOUNT.search(question) else []
     if not qs:
         return []
     out: list[Worked] = []
     primary = {p.id for p in passages}
     for p in [*passages, *others]:
-        if not _about(question, p):
+        if not _about(f"{question} {context}", p):
             continue
         for r in rates(p):
             w = (_product(r, qs, p) if len(r.per_kinds) == 2 else _simple(r, qs, p, inverse=p.id in primary)) or \
@@ -360,7 +363,7 @@ def _outside(q: Quantity, found: list[Limit], p: Passage) -> Worked | None:
     return None
 
 
-def limit_checks(question: str, passages: list[Passage]) -> list[Worked]:
+def limit_checks(question: str, passages: list[Passage], context: str = "") -> list[Worked]:
     """The question's quantity held against the limits of the passages it names (in their order): the first that
     it falls outside of, unless another of them allows it ("20k iops, which type can do that?": io1's 20,000 does,
     so gp2's 10,000 is no answer). Only outside: "10MB of an object" is within "0 bytes to 5TB" without that
@@ -372,7 +375,7 @@ def limit_checks(question: str, passages: list[Passage]) -> list[Worked]:
         return []
     outside: list[Worked] = []
     for p in passages:
-        if not _names_key(question, p):
+        if not _names_key(f"{question} {context}", p):
             continue
         found = limits(p)
         for q in qs:
