@@ -340,32 +340,34 @@ def test_a_price_question_is_answered_with_a_price_or_refused(tutor):
     assert not ans.refused and "$0.2" in ans.answer, ans.answer
 
 
+def _answered(tutor, question, says, history=None):
+    ans = tutor.ask(question, history)
+    assert not ans.refused and says in ans.answer, (question, ans.answer)
+
+
+def _refused(tutor, question, *quoting, history=None):
+    ans = tutor.ask(question, history)
+    assert ans.refused and all(q in ans.answer for q in quoting), (question, ans.answer)
+
+
 def test_whether_something_is_billed_is_answered_by_what_the_notes_say_is_charged_or_refused(tutor):
     # the notes say what a Spot instance is charged for when terminated, and nothing on what IAM or X-Ray cost
-    ans = tutor.ask("if amazon terminates my spot instance, do i pay for the partial hour?")
-    assert not ans.refused and "not be charged for a partial hour" in ans.answer, ans.answer
-    ans = tutor.ask("does lambda charge me for the requests?")
-    assert not ans.refused and "$0.2 per 1 million requests" in ans.answer, ans.answer
-    for question, history in [("is iam free or do i get charged per user?", []),
-                              ("is it free or do they bill per trace?", ["what's aws x-ray?"])]:
-        ans = tutor.ask(question, history)
-        assert ans.refused, (question, ans.answer)
+    _answered(tutor, "if amazon terminates my spot instance, do i pay for the partial hour?",
+              "not be charged for a partial hour")
+    _answered(tutor, "does lambda charge me for the requests?", "$0.2 per 1 million requests")
+    _refused(tutor, "is iam free or do i get charged per user?")
+    _refused(tutor, "is it free or do they bill per trace?", history=["what's aws x-ray?"])
     # a reason asked for is not a question of billing
-    ans = tutor.ask("why would anyone pay for provisioned iops ssd when gp2 is already an ssd?")
-    assert not ans.refused and "10,000 IOPS" in ans.answer, ans.answer
+    _answered(tutor, "why would anyone pay for provisioned iops ssd when gp2 is already an ssd?", "10,000 IOPS")
 
 
 def test_steps_asked_for_are_given_where_the_notes_say_what_to_do_else_their_closest_sentence_is_quoted(tutor):
-    ans = tutor.ask("how do i set up ssh to my ec2 instance from windows?")
-    assert not ans.refused and "puTTY Key Generator" in ans.answer, ans.answer
-    ans = tutor.ask("how do i configure my s3 bucket so everything uploaded is encrypted?")
-    assert not ans.refused and "Bucket Policy" in ans.answer, ans.answer
-    # the notes name Transfer Acceleration and say what it does, never how to switch it on
-    ans = tutor.ask("how can i enable transfer acceleration?")
-    assert ans.refused and "may not answer" in ans.answer and "Accelerate file transfer speeds" in ans.answer, ans.answer
+    _answered(tutor, "how do i set up ssh to my ec2 instance from windows?", "puTTY Key Generator")
+    _answered(tutor, "how do i configure my s3 bucket so everything uploaded is encrypted?", "Bucket Policy")
+    # the notes name Transfer Acceleration and say what it does, never how to switch it on: the unsure refusal quotes it
+    _refused(tutor, "how can i enable transfer acceleration?", "may not answer", "Accelerate file transfer speeds")
     # what a thing is for ("Can use to rollback previous version") is no step
-    ans = tutor.ask("how do i enable versioning on a bucket?")
-    assert ans.refused and "Version ID" in ans.answer, ans.answer
+    _refused(tutor, "how do i enable versioning on a bucket?", "Version ID")
 
 
 def test_a_long_item_that_holds_what_was_asked_is_cut_to_it_rather_than_left_out(tutor):

@@ -552,7 +552,7 @@ def _render(chosen: list[Unit], max_words: int) -> tuple[str, list[Citation]]:
             body = _trim(run[0].text, max_words).rstrip(".")
         else:
             body = f"{run[0].context}: " + "; ".join(
-                _trim(u.text[len(u.context) + 2:], max_words).rstrip(".") for u in run)
+                _trim(u.body, max_words).rstrip(".") for u in run)
         # a head that opens on its verb too: "X-Ray: integrates with the following languages: Java, …" (not Lambda's)
         subject = _subject(run[0].passage) if _VERB_FIRST.match(body) else ""
         if subject:
@@ -649,7 +649,7 @@ def asks_price(question: str) -> bool:
 # "does route 53 bill per dns query?", "do i pay for the partial hour?", "am i charged for a stopped instance?": a yes/no
 # on billing. A sentence that says what is charged answers it, with an amount or without ("you will not be charged for
 # a partial hour"); what the thing is does not.
-_ASKS_BILLING = re.compile(r"\b(?:do|does|will|would|am|are|is|did)\b[^?.!]*\b(?:bill(?:s|ed)?|charg(?:e|es|ed)|pay|paid)\b",
+_ASKS_BILLING = re.compile(r"\b(?:do|does|will|would|am|are|is|did)\b[^?.!]{0,100}?\b(?:bill(?:s|ed)?|charg(?:e|es|ed)|pay|paid)\b",
                            re.I)
 _SAYS_BILLING = re.compile(r"\b(?:charg\w*|bill\w*|pay\w*|paid|free|pric\w*|costs?|cheap\w*|expensive)\b|[$€£]\s?\d|\d\s?%", re.I)
 
@@ -669,8 +669,7 @@ def asks_setup(question: str) -> bool:
 
 
 def gives_steps(u: "Unit") -> bool:
-    body = u.text[len(u.context) + 2:] if u.context else u.text
-    return bool(_GIVES_STEPS.search(body))
+    return bool(_GIVES_STEPS.search(u.body))
 
 
 def asks_billing(question: str) -> bool:
@@ -736,8 +735,7 @@ def amount_instead(units: list["Unit"], q_terms: set[str], head: str | None, pri
 def _amount_part(u: "Unit", head: str | None, price: bool) -> "Unit":
     """Of a long cell, the sentences that give the amount: Lambda's "Duration" cell opens on how it is measured and
     ends on "You are charged $0.00001667 for every GB/second used", which a trimmed answer would lose."""
-    body = u.text[len(u.context) + 2:] if u.context else u.text
-    said = sentences(body)
+    said = sentences(u.body)
     kept = [x for x in said if _states(replace(u, text=x), head, price)]
     if not kept or len(kept) == len(said):
         return u
@@ -1107,16 +1105,15 @@ def compose(
     # the learner's own numbers through a rate a cited passage gives: "1,500 GB × 3 IOPS per GB = 4,500 IOPS"; or
     # another row of its table ("50 million calls, 100ms each, 128mb": the Number of requests row and Duration's)
     cited = list({u.passage.id: u.passage for u in chosen}.values())
+    ids = {c.id for c in cited}
     context = " ".join(leaned_on(fixed, history))  # a follow-up's subject may be named only before it
     worked = []
     if could_work(fixed):
-        ids = {c.id for c in cited}
         rows = [p for p in retriever.passages.values() if p.id not in ids and any(same_table(p, c) for c in cited)]
         worked = worked_figures(fixed, cited, rows, context=context)
     if not worked:
         # "can i put a 7TB dump into s3 as one file?": the quantity held against a limit the notes give ("from 0 bytes
         # to 5TB"), in a cited passage or one the question retrieved
-        ids = {c.id for c in cited}
         worked = limit_checks(fixed, cited + [r.passage for r in retrieval.results[:5] if r.passage.id not in ids],
                               context=context)
     if worked:

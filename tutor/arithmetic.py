@@ -67,11 +67,11 @@ _RATE = re.compile(
     rf"(?:(?P<dnum>{_NUM})\s*(?P<dscale>{_SCALE_RE})?\s*)?(?P<dunit>[a-z]+(?:/[a-z]+)?)", re.I)
 _FREE = re.compile(rf"\bfirst\s+(?P<num>{_NUM})\s*(?P<scale>{_SCALE_RE})?\s*(?P<unit>[a-z]+)\s+(?:are|is)\s+free\b", re.I)
 _ROUND = re.compile(rf"\brounded\s+up\s+to\s+the\s+nearest\s+(?P<num>{_NUM})\s*(?P<unit>[a-z]+)", re.I)
-_CAP = re.compile(rf"\bup\s+to\s+(?P<num>{_NUM})\s*(?P<unit>[a-z]+)", re.I)
 # the question asks for an amount: a cost, a count, a size ("how much", "what will it cost", "baseline iops")
 _ASKS_AMOUNT = re.compile(r"\bhow (?:much|many|big|large|long)\b|\bcost|\bbill|\bcharge|\bpay\b|\bprice|\bfee|\bwhat (?:size|"
                           r"will|would|do|does)\b|\bbaseline\b|\bget\b|\bgive\b|\bwork(?:ed|s)? out\b|\bcome to\b", re.I)
-# a limit in the notes: "up to 20,000 IOPS per volume", "between 1 and 35 days", "from 0 bytes to 5TB"
+# a limit in the notes: "up to 20,000 IOPS per volume", "between 1 and 35 days", "from 0 bytes to 5TB"; a rate's cap
+# is the first "up to" after it in its own unit ("3 IOPS per GB with up to 10,000 IOPS")
 _UP_TO = re.compile(rf"\bup\s+to\s+(?P<num>{_NUM})\s*(?P<scale>{_SCALE_RE})?\s*(?P<unit>[a-z]+)(?:\s+per\s+[a-z]+)?", re.I)
 _RANGE = re.compile(rf"\b(?:between|from)\s+(?P<lo>{_NUM})\s*(?P<lounit>[a-z]+)?\s+(?:and|to)\s+(?P<num>{_NUM})\s*"
                     rf"(?P<scale>{_SCALE_RE})?\s*(?P<unit>[a-z]+)", re.I)
@@ -173,9 +173,9 @@ def rates(p: Passage) -> list[Rate]:
             if len(kinds) == 1 and fk is not None and fk[0] == kinds[0][0]:
                 r = replace(r, free=_number(f.group("num"), f.group("scale")) * fk[1], free_said=f.group(0).strip())
         # a cap on the result, said after the rate ("3 IOPS per GB with up to 10,000 IOPS")
-        for c in _CAP.finditer(text, m.end()):
+        for c in _UP_TO.finditer(text, m.end()):
             if c.group("unit").lower() == unit.lower():
-                r = replace(r, cap=float(c.group("num").replace(",", "")), cap_said=c.group(0).strip())
+                r = replace(r, cap=_number(c.group("num"), c.group("scale")), cap_said=c.group(0).strip())
                 break
         for g, gk in rounding:
             if gk is not None and gk[0] == "time" and "time" in r.per_kinds:

@@ -35,6 +35,11 @@ class Unit:
     named: float = 0.0  # how much of its passage's key the question names
     context: str = ""  # the row key / bullet head put in front of the text ("Spot: …"), if any
 
+    @property
+    def body(self) -> str:
+        """The text without the key put in front of it."""
+        return self.text[len(self.context) + 2:] if self.context else self.text
+
 
 # "Allows you to map your domain names to" / "Supports 2 … caching engines:": an item that stops on a colon or a
 # preposition is completed by the short items nested under it.
