@@ -215,6 +215,15 @@ def test_a_worked_figure_passes_the_check_and_an_invented_one_does_not(tutor, ll
     assert [c.reason for c in check_text(ans.answer, {1: plain.citations[n - 1].passage.embed_text})] == [NOT_SUPPORTED]
 
 
+def test_a_checked_limit_counts_as_a_fact_of_its_passage(tutor):
+    plain = tutor.ask("can i have 8 read replicas of one rds database?")
+    n = cite_of(plain, "Read Replica (for Scaling, Performance)")
+    said = f"Eight read replicas is more than the notes allow, up to 5 copies [{n}]."
+    # the check the composer made is what lets "eight is more than … allow" through; the passage alone does not
+    assert not [c for c in check_text(said, checkable_passages(plain)) if not c.ok]
+    assert [c for c in check_text(said, {n: plain.citations[n - 1].passage.embed_text}) if not c.ok]
+
+
 # ------------------------------------------------------------------ the LLM step, end to end through Tutor.ask
 def test_faithful_rephrase_is_shown_whole(tutor, llm_server):
     plain = tutor.ask(SPOT_Q)
