@@ -119,6 +119,11 @@ def test_odd_questions_get_a_safe_reply(tutor, q):
     # session 24: a compound typed as one word, read as the notes' words
     ("puttygen" * 1500 + "?", []),
     ("is " + "loadbalancer " * 2000 + "puttygen<script>x</script>?", ["puttygen?"]),
+    # session 27: billing, steps and a number against a limit, on 10,000 characters and HTML
+    ("is do i " * 1200 + "pay?", []),
+    ("how do i set up " * 600 + "<script>x</script>?", []),
+    ("can i have " + "9" * 5000 + " read replicas?", []),
+    ("can it do <b>30k</b> iops? " * 300, ["what's provisioned iops ssd?"]),
 ])
 def test_huge_or_odd_input_through_the_new_question_rules_gets_a_safe_reply(tutor, q, history):
     ans = tutor.ask(q, history)
