@@ -817,3 +817,12 @@ def test_joined_answers_number_citations_by_first_use_and_say_nothing_twice():
     again = Answer("p2?", "A: two [1].", False, 0.7, [Citation(1, a)], [ScoredPassage(a, 1.0)])
     same = joined("p1, and p2?", first, again)
     assert same.answer == first.answer and same.question == "p1, and p2?"
+
+
+def test_a_number_asked_for_mid_sentence_is_answered_by_a_number_or_refused(tutor):
+    # "how long until …", "on how many …" ask for a quantity as much as a question that opens with them
+    _answered(tutor, "how long until i can read my glacier archive back?", "3 - 5 hours")
+    _answered(tutor, "on how many of those can i spread my read traffic?", "up to 5 copies",
+              history=["what's an rds read replica?"])
+    # the notes never count buckets: what they say of buckets is no answer
+    _refused(tutor, "is there a cap on how many s3 buckets i can create in one account?")

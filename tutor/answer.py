@@ -564,10 +564,12 @@ def _render(chosen: list[Unit], max_words: int) -> tuple[str, list[Citation]]:
 
 # ---------------------------------------------------------------- refusal
 # A question that opens by asking for a quantity ("how many …", "roughly how long …", "what's the
-# maximum …"); "how can I limit how much …" asks for a method, so the cue must open a clause.
+# maximum …"); "how can I limit how much …" asks for a method, so the cue must open a clause, unless it is one
+# no method is asked with ("… how long until everyone sees it?", "is there a cap on how many buckets …").
 _ASKS_NUMBER = re.compile(
     r"(?:^|[.?!;,]\s*|\b(?:and|so|roughly|approximately|about|exactly|ok)\s+)how (?:many|much|long|big|large|often|fast)\b"
     r"|\bhow (?:many|much|long|often)(?: \w+)? (?:does|do|did|is|are|can|could|will|would|should)\b"
+    r"|\bhow long (?:until|till|before|after)\b|\bon how many\b"
     r"|\bwhat(?:'s|s| is| are)? (?:the )?(?:max|maximum|min|minimum|default|largest|smallest|biggest|highest|lowest"
     r"|most|least|fewest)\b|\bwhat (?:percent|percentage|%)|\bwhat(?:'s|s| is| are)? (?:the )?(?:price|cost|fee)s? (?:of|for)\b",
     re.I,
