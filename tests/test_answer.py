@@ -826,3 +826,11 @@ def test_a_number_asked_for_mid_sentence_is_answered_by_a_number_or_refused(tuto
               history=["what's an rds read replica?"])
     # the notes never count buckets: what they say of buckets is no answer
     _refused(tutor, "is there a cap on how many s3 buckets i can create in one account?")
+
+
+def test_a_size_asked_for_is_answered_by_a_size(tutor):
+    _answered(tutor, "what's the biggest file i can keep in s3?", "5TB")
+    # io1's numbers are IOPS ("up to 20,000 IOPS per volume"), none of them a size
+    _refused(tutor, "how large can a single io1 volume get?")
+    # "how big is the difference" asks for the gap between two discounts, not a size
+    _answered(tutor, "standard or convertible RIs, how big is the difference in the discount?", "75%")

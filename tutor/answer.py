@@ -756,6 +756,8 @@ def _number_kind(question: str) -> re.Pattern | None:
         return _A_COUNT  # "up to 5 copies", not "3 - 5 hours"
     if re.search(r"\bhow long\b", question, re.I):
         return _A_DURATION
+    if _ASKS_SIZE.search(question):
+        return _A_SIZE
     return None
 
 
@@ -763,6 +765,8 @@ def fits_kind(units: list["Unit"], question: str) -> bool:
     """"how many can i have?" that names nothing it counts is not answered by "3 - 5 hours", nor "how long …?" by a
     count: some unit gives a number of the asked kind. Questions that name what they count are checked by it."""
     kind = _number_kind(question)
+    if kind is _A_SIZE:  # "the biggest io1 volume, size-wise": a size, whatever it names ("20,000 IOPS per volume")
+        return any(kind.search(u.text) for u in units)
     return bool(quantity_head(question)) or kind is None or any(kind.search(u.text) for u in units)
 
 
@@ -777,11 +781,34 @@ def counted_in_subject(units: list["Unit"], retrieval: Retrieval, question: str,
     return [max(giving, key=lambda u: u.score)] if giving else []
 
 
+_SIZE_UNITS = r"bytes?|kb|mb|gb|tb|pb|kib|mib|gib|tib|kilobytes?|megabytes?|gigabytes?|terabytes?"
+_A_SIZE = re.compile(r"\d[\d,.]*\s*(?:" + _SIZE_UNITS + r")\b", re.I)
+# asks how big something is: "how big can …", "size-wise", "what size", "the largest object" (not "how big is the gap")
+_ASKS_SIZE = re.compile(
+    r"\bhow (?:big|large)\b(?!(?:\s+\w+){0,2}\s+(?:gap|difference|discount|saving|savings|deal)\b)"
+    r"|\bsize[- ]?wise\b|\bwhat size\b"
+    r"|\b(?:max|maximum|min|minimum|biggest|largest|smallest)\s+(?:\w+\s+){0,2}?(?:size|file|object|volume|disk)s?\b",
+    re.I,
+)
 _TIME_UNITS = r"ms|milliseconds?|seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?"
 _A_DURATION = re.compile(r"\d[\d,.]*\s*(?:-\s*\d[\d,.]*\s*)?(?:" + _TIME_UNITS + r")\b", re.I)
 # a number that counts things: no time, size or share after it, not part of a range or an amount
 _A_COUNT = re.compile(r"(?<![\d.,$])\d[\d,]*(?![\d.,]|\s*-\s*\d|\s*%|\s*(?:gb|tb|mb|kb|gib|bytes?|" + _TIME_UNITS
                       + r")\b)", re.I)
+
+
+def quantity_instead(units: list["Unit"], retrieval: Retrieval, question: str) -> list["Unit"]:
+    """Asked for a quantity, and the best-scored units give none: the best unit of the best passage that gives one of
+    the asked kind ("what's the biggest file i can keep in s3?": "… store your files (Can be from 0 bytes to 5TB)", which
+    the words "keep" and "file" ranked below "When you upload a file to S3"). Only the best passage: a number of the
+    next one is another thing's (the limit of io1 for a question on gp2)."""
+    if not retrieval.results:
+        return []
+    top = retrieval.results[0].passage.id
+    head = quantity_head(question)
+    giving = [u for u in sorted(units, key=lambda u: -u.score) if u.passage.id == top and _states(u, head, False)
+              and fits_kind([u], question)]
+    return giving[:1]
 
 
 def lost_subject(question: str, history: list[str], retrieval: Retrieval, retriever) -> str:
@@ -1072,8 +1099,9 @@ def compose(
     if quantity and not price and not (states_quantity(chosen, quantity_head(fixed)) and fits_kind(chosen, fixed)):
         # asked for a quantity, and what the notes say about it holds none (or none of that thing): not given, unless
         # a follow-up that names nothing it counts ("how many can i have?" after "and read replicas?") is answered by
-        # the number its subject's passage gives ("up to 5 copies"), which the history's words outscored
-        chosen = counted_in_subject(units, retrieval, fixed, history)
+        # the number its subject's passage gives ("up to 5 copies"), which the history's words outscored, or the best
+        # passage gives one in a unit its words ranked lower
+        chosen = counted_in_subject(units, retrieval, fixed, history) or quantity_instead(units, retrieval, fixed)
         if not chosen:
             return refuse()
     asked = set(content_terms(retriever.acronym_map.expand(" ".join([fixed, *history[-1:]]))))
