@@ -834,3 +834,10 @@ def test_a_size_asked_for_is_answered_by_a_size(tutor):
     _refused(tutor, "how large can a single io1 volume get?")
     # "how big is the difference" asks for the gap between two discounts, not a size
     _answered(tutor, "standard or convertible RIs, how big is the difference in the discount?", "75%")
+
+
+def test_a_rate_asked_for_is_answered_by_a_number_per_that_unit(tutor):
+    _answered(tutor, "how many iops per gb do i get with gp2?", "3 IOPS per GB")
+    _answered(tutor, "what does lambda charge per gb-second?", "0.00001667")
+    # io1's "up to 20,000 IOPS per volume" is per volume, not per GB
+    _refused(tutor, "for io1, what's the most iops i can provision per gb of volume?")

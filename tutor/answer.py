@@ -797,6 +797,33 @@ _A_COUNT = re.compile(r"(?<![\d.,$])\d[\d,]*(?![\d.,]|\s*-\s*\d|\s*%|\s*(?:gb|tb
                       + r")\b)", re.I)
 
 
+# A rate asked for, "per GB", "per second", "/month": the forms the notes may write its unit in ("3 IOPS per GB",
+# "$0.00001667 for every GB/second", "millions of requests per second", "hourly").
+_RATE_FORMS = {"gb": r"gb|gib|gigabytes?", "tb": r"tb|tib|terabytes?", "second": r"seconds?|secs?",
+               "minute": r"minutes?|mins?", "hour": r"hours?|hrs?", "day": r"days?", "month": r"months?", "year": r"years?"}
+_RATE_WORDS = {"hour": "hourly", "day": "daily", "month": "monthly", "year": r"yearly|annually"}
+_ASKS_RATE = re.compile(r"(?:\bper\s+|/\s*)(" + "|".join(_RATE_FORMS.values()) + r")\b", re.I)
+
+
+def asked_rate(question: str) -> str | None:
+    """The unit a quantity is asked per ("gb" for "how many IOPS per GB", "second" for "per sec"), else None."""
+    m = _ASKS_RATE.search(question)
+    if not m:
+        return None
+    said = m.group(1).lower()
+    return next(k for k, forms in _RATE_FORMS.items() if re.fullmatch(forms, said))
+
+
+def gives_rate(units: list["Unit"], question: str) -> bool:
+    """No rate asked, or some sentence of the units gives a number per that unit."""
+    rate = asked_rate(question)
+    if rate is None:
+        return True
+    per = re.compile(r"(?:\b(?:per|every|each|a|an)\s+|/\s*)(?:" + _RATE_FORMS[rate] + r")\b"
+                     + (r"|\b(?:" + _RATE_WORDS[rate] + r")\b" if rate in _RATE_WORDS else ""), re.I)
+    return any(_NUMBER.search(x) and per.search(x) for u in units for s in sentences(u.text) for x in re.split(r";\s", s))
+
+
 def quantity_instead(units: list["Unit"], retrieval: Retrieval, question: str) -> list["Unit"]:
     """Asked for a quantity, and the best-scored units give none: the best unit of the best passage that gives one of
     the asked kind ("what's the biggest file i can keep in s3?": "… store your files (Can be from 0 bytes to 5TB)", which
@@ -1128,6 +1155,8 @@ def compose(
         # the steps asked for, and the chosen units only name the thing: the notes do not say how (what they say of it
         # is quoted as the closest they come)
         return refuse(unsure=True)
+    if (quantity or price) and not gives_rate(chosen, fixed):
+        return refuse()  # "max IOPS per GB" answered with IOPS per volume: no number per GB
     if (quantity or price) and anothers_number(chosen, set(content_terms(retriever.acronym_map.expand(fixed))),
                                                quantity_head(fixed), price and not quantity):
         return refuse()  # the numbers given are another row's
