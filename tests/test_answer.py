@@ -841,3 +841,10 @@ def test_a_rate_asked_for_is_answered_by_a_number_per_that_unit(tutor):
     _answered(tutor, "what does lambda charge per gb-second?", "0.00001667")
     # io1's "up to 20,000 IOPS per volume" is per volume, not per GB
     _refused(tutor, "for io1, what's the most iops i can provision per gb of volume?")
+
+
+def test_what_holds_by_default_is_answered_only_where_the_notes_say_default(tutor):
+    _answered(tutor, "do rds automated backups come switched on by default?", "Enabled by default")
+    _answered(tutor, "is a brand new s3 bucket open to the public by default?", "PRIVATE")
+    # the notes say EBS volumes can be encrypted, never what a new one is by default
+    _refused(tutor, "when i make a new ebs volume is it encrypted by default?")

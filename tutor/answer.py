@@ -674,6 +674,16 @@ def gives_steps(u: "Unit") -> bool:
     return bool(_GIVES_STEPS.search(u.body))
 
 
+# "is versioning on by default?", "what's the default retention period?": asks what holds when nothing is set ("why
+# bother with snapshots when backups are on by default?" states it).
+_ASKS_DEFAULT = re.compile(r"\bby default\b|\bwhat(?:'s|s| is| are)? (?:the|its|their) default\b", re.I)
+_SAYS_DEFAULT = re.compile(r"\bdefault\b", re.I)
+
+
+def asks_default(question: str) -> bool:
+    return bool(_ASKS_DEFAULT.search(question)) and not re.search(r"\bwhy\b", question, re.I)
+
+
 def asks_billing(question: str) -> bool:
     # "why would anyone pay for io1 when gp2 is an ssd?" asks for a reason, not whether it is billed
     return bool(_ASKS_BILLING.search(question)) and not re.search(r"\bwhy\b", question, re.I)
@@ -1149,6 +1159,12 @@ def compose(
         # asked whether something is billed, and the chosen units say nothing of what is charged: the units that do,
         # of a passage about all that was asked, else the notes do not say
         chosen = [u for u in sorted(units, key=lambda u: -u.score) if _SAYS_BILLING.search(u.text) and _about(u, asked)][:2]
+        if not chosen:
+            return refuse(quote_ok=False)
+    if asks_default(fixed) and not any(_SAYS_DEFAULT.search(u.text) for u in chosen):
+        # "is versioning on by default?": only what the notes say is so by default answers it ("Enabled by default")
+        chosen = [u for u in sorted(units, key=lambda u: -u.score)
+                  if u.passage.id == retrieval.results[0].passage.id and _SAYS_DEFAULT.search(u.text)][:1]
         if not chosen:
             return refuse(quote_ok=False)
     if asks_setup(fixed) and not any(gives_steps(u) for u in chosen):
