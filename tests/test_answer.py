@@ -848,3 +848,17 @@ def test_what_holds_by_default_is_answered_only_where_the_notes_say_default(tuto
     _answered(tutor, "is a brand new s3 bucket open to the public by default?", "PRIVATE")
     # the notes say EBS volumes can be encrypted, never what a new one is by default
     _refused(tutor, "when i make a new ebs volume is it encrypted by default?")
+
+
+def test_a_port_asked_for_is_refused_where_the_notes_give_no_port_and_answered_where_they_do(tutor, tmp_path, embedding):
+    # the AWS notes never give a port number: what they say of PuTTY is no answer
+    _refused(tutor, "what port do i need to open for ssh to my ec2 instance?")
+    from conftest import make_settings
+    from tutor.service import Tutor
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ssh.md").write_text("# SSH\n* SSH listens on port 22 by default\n* Use a key pair to log in\n")
+    small = Tutor(make_settings(tmp_path / "home", corpus=corpus))
+    small.ingest()
+    _answered(small, "what port does ssh listen on?", "port 22")

@@ -635,6 +635,11 @@ _CODE = re.compile(r"\b(\d{2,5})\s*(?:errors?|status|codes?|responses?)\b|\b(?:e
                    re.I)
 
 
+# "what port does ssh use?": a port number answers it, and notes whose passages give none ("port 22", "on 443") do not
+_ASKS_PORT = re.compile(r"\b(?:what|which)\s+port\b|\bport\s+number\b", re.I)
+_GIVES_PORT = re.compile(r"\bports?\s*:?\s*\d+|\d+\s*/\s*(?:tcp|udp)\b|\bon\s+\d{2,5}\b", re.I)
+
+
 def unknown_code(question: str, vocab) -> str:
     """The error code or port the question asks about when the notes never mention that number, else ""."""
     for m in _CODE.finditer(question):
@@ -1099,7 +1104,8 @@ def compose(
     plain = without_asides(question)  # "what is EC2 in simple terms?" asks what EC2 is
     if undefined_subject(retriever.speller.fix(plain), history, retrieval, retriever):
         return refuse()
-    if unknown_code(question, retriever.bm25.vocab):
+    if unknown_code(question, retriever.bm25.vocab) or (_ASKS_PORT.search(fixed) and not _GIVES_PORT.search(
+            " ".join(r.passage.text for r in retrieval.results[:5]))):
         return refuse()
     overview = table_overview(question, retrieval, retriever.passages.values(), history)
     if overview is not None:
