@@ -355,9 +355,13 @@ def _sides_inside(units: list[Unit], passage: Passage, asked: set[str]) -> list[
         body = u.text[len(u.context):].lstrip(" :") if u.context and u.text.startswith(u.context) else u.text
         return term in content_terms(" ".join(body.split()[:4]))
 
+    # each term's best unit that opens with it, the strongest first (not in the set's order, which changes with the
+    # process's hash seed: the same question got "S3 uses the key name …" in one run and "The use of sequential key
+    # names …" in the next)
+    opening = {t: next((u for u in mine if opens_with(u, t)), None) for t in asked}
     picks: list[Unit] = []
-    for term in asked:
-        u = next((u for u in mine if opens_with(u, term)), None)
+    for term in sorted(asked, key=lambda t: (-(opening[t].score if opening[t] else -1.0), t)):
+        u = opening[term]
         if u is not None and u not in picks and not any(term in p.terms for p in picks):
             picks.append(u)
     return picks if len(picks) >= 2 else []
