@@ -832,8 +832,9 @@ def test_a_size_asked_for_is_answered_by_a_size(tutor):
     _answered(tutor, "what's the biggest file i can keep in s3?", "5TB")
     # io1's numbers are IOPS ("up to 20,000 IOPS per volume"), none of them a size
     _refused(tutor, "how large can a single io1 volume get?")
-    # "how big is the difference" asks for the gap between two discounts, not a size
+    # "how big is the difference" asks for the gap between two discounts, not a size; "the biggest … type" for a type
     _answered(tutor, "standard or convertible RIs, how big is the difference in the discount?", "75%")
+    _answered(tutor, "what's the biggest ebs volume type for throughput?", "Throughput Optimized")
 
 
 def test_a_rate_asked_for_is_answered_by_a_number_per_that_unit(tutor):

@@ -599,6 +599,12 @@ _NUMBER = re.compile(
 )
 
 
+# "what's the biggest ebs volume type for throughput?": asks which type, not a number
+_WHICH_KIND = re.compile(r"^(?!.*\bhow (?:many|much|long)\b).*\b(?:max|maximum|min|minimum|biggest|largest|smallest|highest"
+                         r"|lowest)\s+(?:[\w\-]+\s+){0,2}(?:types?|class(?:es)?|famil(?:y|ies)|options?|kinds?|sorts?)\b",
+                         re.I | re.S)
+
+
 # "how much they can do once they're in", "how much each user can access": how far someone's rights go, no number
 _EXTENT = re.compile(r"\bhow much (?:(?:they|you|we|i|he|she|users?|people|each \w+|every \w+) )?(?:can|could|may|are allowed to|is "
                      r"allowed to|get to) (?:do|access|see|touch|change)\b", re.I)
@@ -606,7 +612,7 @@ _EXTENT = re.compile(r"\bhow much (?:(?:they|you|we|i|he|she|users?|people|each 
 
 def asks_for_number(question: str) -> bool:
     q = question.strip()
-    return bool(_ASKS_NUMBER.search(q)) and not _EXTENT.search(q)
+    return bool(_ASKS_NUMBER.search(q)) and not _EXTENT.search(q) and not _WHICH_KIND.search(q)
 
 
 def quantity_head(question: str) -> str | None:
@@ -806,7 +812,8 @@ _A_SIZE = re.compile(r"\d[\d,.]*\s*(?:" + _SIZE_UNITS + r")\b", re.I)
 _ASKS_SIZE = re.compile(
     r"\bhow (?:big|large)\b(?!(?:\s+\w+){0,2}\s+(?:gap|difference|discount|saving|savings|deal)\b)"
     r"|\bsize[- ]?wise\b|\bwhat size\b"
-    r"|\b(?:max|maximum|min|minimum|biggest|largest|smallest)\s+(?:\w+\s+){0,2}?(?:size|file|object|volume|disk)s?\b",
+    r"|\b(?:max|maximum|min|minimum|biggest|largest|smallest)\s+(?:\w+\s+){0,2}?(?:size|file|object|volume|disk)s?\b"
+    r"(?!\s+(?:types?|class(?:es)?|famil(?:y|ies)|options?|kinds?|sorts?)\b)",  # "the biggest volume type for …"
     re.I,
 )
 _TIME_UNITS = r"ms|milliseconds?|seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?"
