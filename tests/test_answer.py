@@ -885,3 +885,11 @@ def test_the_same_question_gets_the_same_answer_in_every_process(tutor):
         answers.append(json.loads(out.stdout)["answer"])
     assert answers[0] == answers[1] == tutor.ask(q).answer
     assert "random prefix" in answers[0] and "CloudFront" in answers[0]
+
+
+def test_a_comparison_of_two_rows_whose_names_share_a_word_draws_on_both_rows(tutor):
+    # "s3 standard vs s3 ia": both sides say "s3"; "standard" against "ia" tells them apart, and the "S3" row is the
+    # standard class (the answer gave One Zone-IA instead)
+    ans = tutor.ask("what's the difference between s3 standard and s3 ia?")
+    assert "S3: Durable, immediately available, frequently accessed" in ans.answer, ans.answer
+    assert "infrequently accessed" in ans.answer, ans.answer

@@ -455,11 +455,14 @@ def _side_row_of(sides: tuple[set[str], set[str]] | None, best: Passage, passage
     if not sides or not all(sides) or best.kind != "table_row":
         return None
     key = set(content_terms(best.title))
-    unsaid = [sd for sd in sides if not key & sd]
+    # what tells the sides apart: "s3 standard vs s3 ia" is "standard" against "ia" (both say "s3")
+    apart = (sides[0] - sides[1], sides[1] - sides[0])
+    unsaid = [i for i, d in enumerate(apart) if d and not key & d]
     if len(unsaid) != 1:
         return None
+    side, said = sides[unsaid[0]], apart[1 - unsaid[0]]
     fits = [(len(k), p.id) for p in passages if same_table(p, best) and (k := set(content_terms(p.title)))
-            and k <= unsaid[0] and not k <= key]
+            and k <= side and k != key and not k & said]
     return max(fits)[1] if fits else None
 
 
