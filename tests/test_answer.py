@@ -893,3 +893,8 @@ def test_a_comparison_of_two_rows_whose_names_share_a_word_draws_on_both_rows(tu
     ans = tutor.ask("what's the difference between s3 standard and s3 ia?")
     assert "S3: Durable, immediately available, frequently accessed" in ans.answer, ans.answer
     assert "infrequently accessed" in ans.answer, ans.answer
+
+
+def test_a_question_for_the_parts_of_something_is_not_taken_for_a_name_the_notes_never_define(tutor):
+    # "components" names no thing: Lambda's pricing is in the notes ("How is Lambda priced?"), refused as undefined
+    _answered(tutor, "what are the lambda pricing components?", "First 1 million requests are free")

@@ -937,10 +937,11 @@ def names_both_sides(question: str, retrieval: Retrieval, retriever) -> bool:
 _DEFINED = re.compile(
     r"^\s*(?:what(?:'s|s| is| are)|define|meaning of|explain|eli5|tell me about)\s+(?:an?\s+|the\s+)?(.*?)"
     r"(?=\s+(?:and|in|on|for|used|actually|exactly|really|like|vs|or|when|if|that|which)\b|[,?.!;:(]|$)", re.I)
-# Words that name no thing: "what is the max …" asks for a quantity, "what are the key terms" for a list.
+# Words that name no thing: "what is the max …" asks for a quantity, "what are the key terms" for a list, "what are the
+# lambda pricing components?" for the parts of what the notes call "How is Lambda priced?".
 _NOT_A_NAME = {"servic", "thing", "featur", "concept", "max", "maximum", "min", "minimum", "default",
                "biggest", "smallest", "cheapest", "largest", "fastest", "most", "least", "best", "name", "differ",
-               "key", "main"}
+               "key", "main"} | set(content_terms("components parts pieces elements factors aspects"))
 
 
 def undefined_subject(question: str, history: list[str], retrieval: Retrieval, retriever) -> str:
