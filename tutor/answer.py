@@ -653,6 +653,13 @@ _ASKS_PORT = re.compile(r"\b(?:what|which)\s+port\b|\bport\s+number\b", re.I)
 _GIVES_PORT = re.compile(r"\bports?\s*:?\s*\d+|\d+\s*/\s*(?:tcp|udp)\b|\bon\s+\d{2,5}\b", re.I)
 
 
+def unknown_port(question: str, retrieval: Retrieval) -> bool:
+    """Asks which port, and the best passages give no port number."""
+    if not _ASKS_PORT.search(question):
+        return False
+    return not _GIVES_PORT.search(" ".join(r.passage.text for r in retrieval.results[:5]))
+
+
 def unknown_code(question: str, vocab) -> str:
     """The error code or port the question asks about when the notes never mention that number, else ""."""
     for m in _CODE.finditer(question):
@@ -858,13 +865,16 @@ def quantity_instead(units: list["Unit"], retrieval: Retrieval, question: str) -
     the asked kind ("what's the biggest file i can keep in s3?": "… store your files (Can be from 0 bytes to 5TB)", which
     the words "keep" and "file" ranked below "When you upload a file to S3"). Only the best passage: a number of the
     next one is another thing's (the limit of io1 for a question on gp2)."""
+    head = quantity_head(question)
+    return best_of_best_passage(units, retrieval, lambda u: _states(u, head, False) and fits_kind([u], question))
+
+
+def best_of_best_passage(units: list["Unit"], retrieval: Retrieval, keep) -> list["Unit"]:
+    """The best-scored unit of the best passage that `keep` accepts, as a one-unit answer; none when there is none."""
     if not retrieval.results:
         return []
     top = retrieval.results[0].passage.id
-    head = quantity_head(question)
-    giving = [u for u in sorted(units, key=lambda u: -u.score) if u.passage.id == top and _states(u, head, False)
-              and fits_kind([u], question)]
-    return giving[:1]
+    return next(([u] for u in sorted(units, key=lambda u: -u.score) if u.passage.id == top and keep(u)), [])
 
 
 def lost_subject(question: str, history: list[str], retrieval: Retrieval, retriever) -> str:
@@ -1119,8 +1129,7 @@ def compose(
     plain = without_asides(question)  # "what is EC2 in simple terms?" asks what EC2 is
     if undefined_subject(retriever.speller.fix(plain), history, retrieval, retriever):
         return refuse()
-    if unknown_code(question, retriever.bm25.vocab) or (_ASKS_PORT.search(fixed) and not _GIVES_PORT.search(
-            " ".join(r.passage.text for r in retrieval.results[:5]))):
+    if unknown_code(question, retriever.bm25.vocab) or unknown_port(fixed, retrieval):
         return refuse()
     overview = table_overview(question, retrieval, retriever.passages.values(), history)
     if overview is not None:
@@ -1184,8 +1193,7 @@ def compose(
             return refuse(quote_ok=False)
     if asks_default(fixed) and not any(_SAYS_DEFAULT.search(u.text) for u in chosen):
         # "is versioning on by default?": only what the notes say is so by default answers it ("Enabled by default")
-        chosen = [u for u in sorted(units, key=lambda u: -u.score)
-                  if u.passage.id == retrieval.results[0].passage.id and _SAYS_DEFAULT.search(u.text)][:1]
+        chosen = best_of_best_passage(units, retrieval, lambda u: bool(_SAYS_DEFAULT.search(u.text)))
         if not chosen:
             return refuse(quote_ok=False)
     if asks_setup(fixed) and not any(gives_steps(u) for u in chosen):
