@@ -124,6 +124,13 @@ def test_odd_questions_get_a_safe_reply(tutor, q):
     ("how do i set up " * 600 + "<script>x</script>?", []),
     ("can i have " + "9" * 5000 + " read replicas?", []),
     ("can it do <b>30k</b> iops? " * 300, ["what's provisioned iops ssd?"]),
+    # session 28: sizes, rates, defaults, ports and quantities asked mid-sentence, on 10,000 characters and HTML
+    ("what's the biggest " + "ebs " * 2500 + "volume type?", []),
+    ("how many iops per gb " * 500 + "<script>x</script>?", []),
+    ("is it on by default " * 500 + "?", ["what are rds automated backups?"]),
+    ("what port " + "port " * 2000 + "<b>22</b>?", []),
+    ("how long until " * 700 + "?", ["what is route 53?"]),
+    ("how large can " + "9" * 5000 + " TB be?", []),
 ])
 def test_huge_or_odd_input_through_the_new_question_rules_gets_a_safe_reply(tutor, q, history):
     ans = tutor.ask(q, history)
