@@ -905,3 +905,5 @@ def test_a_comparison_of_two_rows_whose_names_share_a_word_draws_on_both_rows(tu
 def test_a_question_for_the_parts_of_something_is_not_taken_for_a_name_the_notes_never_define(tutor):
     # "components" names no thing: Lambda's pricing is in the notes ("How is Lambda priced?"), refused as undefined
     _answered(tutor, "what are the lambda pricing components?", "First 1 million requests are free")
+    # nor does a count: "two" is no part of the subject of "the two ways lambda can be used"
+    _answered(tutor, "what are the two ways lambda can be used?", "Compute service")

@@ -954,6 +954,9 @@ _NOT_A_NAME = {"servic", "thing", "featur", "concept", "max", "maximum", "min", 
                "key", "main"} | set(content_terms("components parts pieces elements factors aspects"))
 
 
+_COUNT_WORDS = set(content_terms("one two three four five six seven eight nine ten both"))
+
+
 def undefined_subject(question: str, history: list[str], retrieval: Retrieval, retriever) -> str:
     """"what is AWS Direct Connect?": a definition question whose subject none of the best passages' heads names in
     full and whose words no single passage holds together. The notes do not define it, however well its words match
@@ -966,6 +969,8 @@ def undefined_subject(question: str, history: list[str], retrieval: Retrieval, r
         return ""
     # "what are the server side options?": the kinds of something are asked for, not a thing called "options"
     terms = [t for t in terms if t not in {"aw", "amazon"} and t not in KIND_WORDS]
+    # "what are the two ways lambda can be used?": how many there are names nothing ("two" is no part of the subject)
+    terms = [t for t in terms if t not in _COUNT_WORDS and not t.isdigit()]
     # named by one of the best passages' own heads (its key and the sections it sits in); one shared word is not
     # enough: "EC2 placement group" is not IAM's "Group" row
     for r in retrieval.results[:3]:
