@@ -705,13 +705,16 @@ _ASKS_DEFAULT = re.compile(r"\bby default\b|\bwhat(?:'s|s| is| are)? (?:the|its|
 _SAYS_DEFAULT = re.compile(r"\bdefault\b", re.I)
 
 
+_ASKS_WHY = re.compile(r"\bwhy\b", re.I)  # asks for a reason: "why bother … when backups are on by default?"
+
+
 def asks_default(question: str) -> bool:
-    return bool(_ASKS_DEFAULT.search(question)) and not re.search(r"\bwhy\b", question, re.I)
+    return bool(_ASKS_DEFAULT.search(question)) and not _ASKS_WHY.search(question)
 
 
 def asks_billing(question: str) -> bool:
     # "why would anyone pay for io1 when gp2 is an ssd?" asks for a reason, not whether it is billed
-    return bool(_ASKS_BILLING.search(question)) and not re.search(r"\bwhy\b", question, re.I)
+    return bool(_ASKS_BILLING.search(question)) and not _ASKS_WHY.search(question)
 
 
 def _states(u: "Unit", head: str | None, price: bool) -> bool:
@@ -720,8 +723,13 @@ def _states(u: "Unit", head: str | None, price: bool) -> bool:
     if price:
         return bool(_AMOUNT.search(u.text))
     want = set(content_terms(head)) if head else set()
-    return any(_NUMBER.search(s) and (not want or want & set(content_terms(s)))
-               for s in sentences(u.text) for s in re.split(r";\s", s))
+    return any(_NUMBER.search(s) and (not want or want & set(content_terms(s))) for s in _clauses(u.text))
+
+
+def _clauses(text: str) -> list[str]:
+    """A unit's sentences, each cut at "; " (a cell's items are joined that way): where a number and its unit must
+    stand together."""
+    return [c for s in sentences(text) for c in re.split(r";\s", s)]
 
 
 def states_price(units: list["Unit"]) -> bool:
@@ -839,6 +847,10 @@ _RATE_FORMS = {"gb": r"gb|gib|gigabytes?", "tb": r"tb|tib|terabytes?", "second":
                "minute": r"minutes?|mins?", "hour": r"hours?|hrs?", "day": r"days?", "month": r"months?", "year": r"years?"}
 _RATE_WORDS = {"hour": "hourly", "day": "daily", "month": "monthly", "year": r"yearly|annually"}
 _ASKS_RATE = re.compile(r"(?:\bper\s+|/\s*)(" + "|".join(_RATE_FORMS.values()) + r")\b", re.I)
+# each rate as the notes may give it: "per GB", "every GB", "/GB", "hourly"
+_GIVES_RATE = {k: re.compile(r"(?:\b(?:per|every|each|a|an)\s+|/\s*)(?:" + forms + r")\b"
+                             + (r"|\b(?:" + _RATE_WORDS[k] + r")\b" if k in _RATE_WORDS else ""), re.I)
+               for k, forms in _RATE_FORMS.items()}
 
 
 def asked_rate(question: str) -> str | None:
@@ -855,9 +867,7 @@ def gives_rate(units: list["Unit"], question: str) -> bool:
     rate = asked_rate(question)
     if rate is None:
         return True
-    per = re.compile(r"(?:\b(?:per|every|each|a|an)\s+|/\s*)(?:" + _RATE_FORMS[rate] + r")\b"
-                     + (r"|\b(?:" + _RATE_WORDS[rate] + r")\b" if rate in _RATE_WORDS else ""), re.I)
-    return any(_NUMBER.search(x) and per.search(x) for u in units for s in sentences(u.text) for x in re.split(r";\s", s))
+    return any(_NUMBER.search(c) and _GIVES_RATE[rate].search(c) for u in units for c in _clauses(u.text))
 
 
 def quantity_instead(units: list["Unit"], retrieval: Retrieval, question: str) -> list["Unit"]:
