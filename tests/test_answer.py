@@ -907,3 +907,9 @@ def test_a_question_for_the_parts_of_something_is_not_taken_for_a_name_the_notes
     _answered(tutor, "what are the lambda pricing components?", "First 1 million requests are free")
     # nor does a count: "two" is no part of the subject of "the two ways lambda can be used"
     _answered(tutor, "what are the two ways lambda can be used?", "Compute service")
+
+
+def test_a_limit_asked_for_is_a_quantity_not_a_name_the_notes_never_define(tutor):
+    # "the iops limit" was refused as a thing the notes never define; it asks for a number, which gp2's row gives
+    _answered(tutor, "what's the iops limit on gp2?", "10,000 IOPS")
+    _answered(tutor, "what is the cap on iops for io1?", "20,000 IOPS")

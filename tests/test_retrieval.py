@@ -261,6 +261,16 @@ def test_asides_on_how_to_answer_do_not_change_what_is_found(tutor):
         assert "compute capacity" in ans.answer, ans.answer
 
 
+def test_asking_for_steps_is_no_question_about_step_functions(tutor):
+    # "into steps" says how to answer; its "steps" matched Step Functions' "tracks each step"
+    ans = tutor.ask("can u break it down into steps? what do i do with the key and what do i type to connect",
+                    ["how do i connect to my ec2 instance from windows?"])
+    assert not ans.refused and "ppk" in ans.answer and "Step Functions" not in ans.answer, ans.answer
+    ans = tutor.ask("how do i ssh into ec2 from windows step by step?")
+    assert "ppk" in ans.answer and "Step Functions" not in ans.answer, ans.answer
+    assert "Step Functions" in tutor.ask("what are step functions?").answer  # the service itself is still found
+
+
 def test_the_question_filters_keep_odd_input_whole():
     from tutor.retrieval import query_weights
     from tutor.spelling import without_asides

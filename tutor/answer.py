@@ -578,7 +578,8 @@ _ASKS_NUMBER = re.compile(
     r"|\bhow (?:many|much|long|often)(?: \w+)? (?:does|do|did|is|are|can|could|will|would|should)\b"
     r"|\bhow long (?:until|till|before|after)\b|\bon how many\b"
     r"|\bwhat(?:'s|s| is| are)? (?:the )?(?:max|maximum|min|minimum|default|largest|smallest|biggest|highest|lowest"
-    r"|most|least|fewest)\b|\bwhat (?:percent|percentage|%)|\bwhat(?:'s|s| is| are)? (?:the )?(?:price|cost|fee)s? (?:of|for)\b",
+    r"|most|least|fewest)\b|\bwhat (?:percent|percentage|%)"
+    r"|\bwhat(?:'s|s| is| are)? (?:the |its |their )?(?:[\w\-]+ ){0,2}(?:limit|cap|quota|ceiling)s?\b|\bwhat(?:'s|s| is| are)? (?:the )?(?:price|cost|fee)s? (?:of|for)\b",
     re.I,
 )
 # What the quantity is of: "how many read replicas", "the maximum execution timeout for …" → the words up to
@@ -961,7 +962,7 @@ _DEFINED = re.compile(
 # lambda pricing components?" for the parts of what the notes call "How is Lambda priced?".
 _NOT_A_NAME = {"servic", "thing", "featur", "concept", "max", "maximum", "min", "minimum", "default",
                "biggest", "smallest", "cheapest", "largest", "fastest", "most", "least", "best", "name", "differ",
-               "key", "main"} | set(content_terms("components parts pieces elements factors aspects"))
+               "key", "main"} | set(content_terms("components parts pieces elements factors aspects limit cap quota ceiling"))
 
 
 _COUNT_WORDS = set(content_terms("one two three four five six seven eight nine ten both"))

@@ -33,6 +33,7 @@ _ASIDES = re.compile(
     r"^\s*(?:(?:a\s+)?(?:noob|newbie|beginner|dumb|stupid|silly|quick|basic|simple)\s+(?:q|qn|question)\b)"
     r"\s*[-–—:,.]?\s*"
     r"|,?\s*\b(?:in\s+(?:plain|simple|layman'?s?|easy|basic|everyday)\s+(?:english|terms|words|language)"
+    r"|(?:in|into)\s+(?:\w+\s+)?steps|step[\s-]+by[\s-]+step"  # a form: "break it down into steps" is no Step Functions
     r"|in\s+a\s+nutshell|tl;?\s?dr|eli5|explain(?:ed)?\s+like\s+i'?m\s+(?:five|5)|for\s+(?:a\s+)?(?:dummies|beginners|noobs?))\b",
     re.I,
 )
