@@ -913,3 +913,9 @@ def test_a_limit_asked_for_is_a_quantity_not_a_name_the_notes_never_define(tutor
     # "the iops limit" was refused as a thing the notes never define; it asks for a number, which gp2's row gives
     _answered(tutor, "what's the iops limit on gp2?", "10,000 IOPS")
     _answered(tutor, "what is the cap on iops for io1?", "20,000 IOPS")
+
+
+def test_how_much_cheaper_is_answered_by_a_figure(tutor):
+    # "a single availability zone" is no figure, nor the "3" of "S3": One Zone IA's row says nothing of how much less
+    _refused(tutor, "how much cheaper is it?", history=["what is s3 one zone ia?"])
+    _answered(tutor, "how much cheaper are reserved instances than on demand?", "75%")

@@ -800,9 +800,15 @@ def _number_kind(question: str) -> re.Pattern | None:
         return _A_COUNT  # "up to 5 copies", not "3 - 5 hours"
     if re.search(r"\bhow long\b", question, re.I):
         return _A_DURATION
+    if _HOW_MUCH_MORE.search(question):
+        return _A_FIGURE  # "how much cheaper is it?": a figure ("Up to 75% off"), not "a single availability zone"
     if _ASKS_SIZE.search(question):
         return _A_SIZE
     return None
+
+
+_HOW_MUCH_MORE = re.compile(r"\bhow much (?:\w+er|more|less|fewer)\b", re.I)
+_A_FIGURE = re.compile(r"(?<![A-Za-z\d])\d")  # a figure, not the "3" of "S3"
 
 
 def fits_kind(units: list["Unit"], question: str) -> bool:
