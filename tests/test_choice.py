@@ -224,3 +224,34 @@ def test_a_number_in_an_option_meets_only_that_number(tutor):
     ans = _ask(tutor, "What is the default VPC CIDR?",
                {"A": "10.0.0.0/16", "B": "172.31.0.0/16", "C": "192.168.0.0/16", "D": "10.0.0.0/8"})
     assert "top 10" not in ans.answer and "10,000" not in ans.answer, ans.answer
+
+
+def test_an_option_the_notes_deny_in_so_many_words_is_never_the_one_they_support(tutor):
+    # the notes: "Cannot split traffic with $latest, instead create an alias"; MiniLM reads the $LATEST option as close
+    opts = {"A": "Point $LATEST at both versions and split the traffic there.",
+            "B": "Create an alias that sends part of the traffic to each version.",
+            "C": "Edit the published version so that it holds the new code."}
+    ans = _ask(tutor, "A team wants 20% of its Lambda invocations to go to a new version. How should it do this?", opts)
+    assert ans.choice == ["B"] and 'A (Point $LATEST at both versions and split the traffic there) is, in your notes, ' \
+        '"Cannot split traffic with $latest"' in ans.answer, ans.answer
+    # and it is what a NOT question asks for
+    ans = _ask(tutor, "Which of the following can NOT be done with Lambda versions?", {
+        "A": "Split traffic between versions with $LATEST.", "B": "Split traffic between versions using aliases.",
+        "C": "Keep multiple versions of a function."})
+    assert ans.choice == ["A"], ans.answer
+
+
+def test_an_option_that_says_no_in_its_own_words_is_no_denial():
+    from tutor.choice_evidence import claims, denial, negated_clauses
+
+    def denies(notes, option):
+        return denial(negated_clauses(notes), claims(option))
+
+    notes = "If the instance is terminated by Amazon EC2, you will not be charged for a partial hour of usage"
+    assert denies(notes, "The partial hour is charged at the On-Demand rate.") == "you will not be charged for a partial hour of usage"
+    assert denies(notes, "AWS ending the instance makes the partial hour free.") == ""  # "free" agrees with "not charged"
+    assert denies(notes, "You are never charged for a partial hour.") == ""  # says the "not" itself
+    # a clause that holds only what it negates names no subject: ST1's "Cannot be a boot volume" does not deny that
+    # Magnetic volumes can be one
+    assert denies("Cannot be a boot volume", "Magnetic volumes can be a boot volume.") == ""
+    assert denies(notes, "x " * 5000 + "<b>charged</b> partial") == notes.split(", ")[1]  # huge and HTML: no error

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import phrases
 from .arithmetic import Worked, worked_figures
-from .choice_evidence import C, MENTIONED, OptionEvidence, Unit, gather
+from .choice_evidence import C, MENTIONED, OptionEvidence, Unit, claims, denial, gather, negated_clauses
 from .text import content_terms
 from .types import Answer, Citation, Retrieval
 
@@ -79,10 +79,19 @@ def unit_scores(evidence: dict[str, OptionEvidence], dense: bool) -> dict[str, n
 
 def score_options(question: str, options: dict[str, str], retrieval: Retrieval, retriever, encode=None):
     """(scores, best unit per option, how much of each option the notes name, the best unit whose row key or bullet
-    head names the option: what the notes say of it rather than where they merely mention it)."""
+    head names the option: what the notes say of it rather than where they merely mention it, and the unit that says
+    an option is not so)."""
     units, evidence, dense = gather(question, options, retrieval, retriever, encode, single=how_many(question) == 1)
     per_unit = unit_scores(evidence, dense)
     scores, best, named, about = {}, {}, {}, {}
+    # "Cannot split traffic with $latest": an option the notes deny in so many words, whatever else matches it
+    negations = [(u, negated_clauses(u.text)) for u in units]
+    denied = {}
+    for L in options:
+        claimed = claims(retriever.acronym_map.expand(options[L]))
+        found = next(((u, c) for u, said in negations if (c := denial(said, claimed))), None)
+        if found:
+            denied[L] = found
     for L in options:
         s = per_unit[L]
         if s.size:
@@ -99,7 +108,7 @@ def score_options(question: str, options: dict[str, str], retrieval: Retrieval, 
             about[L] = units[int(np.argmax(own))] if own.max() >= 0 else None
         else:
             scores[L], best[L], named[L], about[L] = 0.0, None, 0.0, None
-    return scores, best, named, about
+    return scores, best, named, about, denied
 
 
 def _quote(u: Unit, option: str, question: str, max_words: int = 40) -> str:
@@ -149,7 +158,11 @@ def answer_choice(question: str, options: dict[str, str], retrieval: Retrieval, 
             reason = f"{L} ({options[L].rstrip('.')}) — {phrases.WORKED.format(steps=w.text, n=1).rstrip('.')}"
             return Answer(question, phrases.CHOICE_SUPPORTED.format(reason=reason), False, 1.0, [Citation(1, w.passage)],
                           retrieval.results, choice=[L])
-    scores, best, named, about = score_options(question, options, retrieval, retriever, encode)
+    scores, best, named, about, denied = score_options(question, options, retrieval, retriever, encode)
+    if denied and len(denied) < len(options):
+        # below every other option: never what the notes support, and what a NOT question asks for
+        floor = min(scores.values()) - 1.0
+        scores = {L: floor if L in denied else v for L, v in scores.items()}
     k = max(1, min(how_many(question), len(options) - 1 if len(options) > 1 else 1))
     negative = is_negative(question)
     # ties broken by the order the options were given in
@@ -185,6 +198,9 @@ def answer_choice(question: str, options: dict[str, str], retrieval: Retrieval, 
     else:
         text = phrases.CHOICE_SUPPORTED.format(letters=", ".join(chosen), reason="; ".join(reasons))
         def why(L: str) -> str:
+            if L in denied:  # the notes say it is not so: their words
+                u, clause = denied[L]
+                return phrases.CHOICE_WHY_NOTES.format(quote=clause, n=cite(u))
             if named[L] < MENTIONED:
                 return phrases.CHOICE_WHY_UNKNOWN
             u = about[L]

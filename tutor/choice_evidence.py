@@ -117,14 +117,43 @@ _NEGATORS = frozenset("no not cannot never without nor non".split())
 def negated_terms(text: str) -> set[str]:
     """Terms a unit says are absent: the first two content words after a negator, in its clause ("pure caching
     solution with no persistence": persistence; "Cannot be a boot volume": boot, volume)."""
-    out: set[str] = set()
-    for clause in re.split(r"[,;:.()]|\bbut\b", text.lower()):
-        ws = words(clause)
+    return set().union(*(negated for negated, _, _ in negated_clauses(text)))
+
+
+def negated_clauses(text: str) -> list[tuple[set[str], set[str], str]]:
+    """(terms negated, the clause's other terms, the clause) for each negation in the text, as `negated_terms` reads
+    it."""
+    out = []
+    for clause in re.split(r"[,;:.()]|\bbut\b", text, flags=re.I):
+        ws = words(clause.lower())
         for i, w in enumerate(ws):
             if w in _NEGATORS or (w == "t" and i and ws[i - 1] in {"can", "don", "doesn", "isn", "aren", "won"}):
                 after = [x for x in ws[i + 1:i + 5] if x not in STOPWORDS]
-                out.update(stem(x) for x in after[:2])
+                negated = {stem(x) for x in after[:2]}
+                if negated:
+                    out.append((negated, set(content_terms(clause)) - negated, clause.strip()))
     return out
+
+
+# an option that says a "no" in its own way ("the partial hour is free" for "not charged") may agree with the notes
+_OPTION_DENIES = _NEGATORS | {"free", "disable", "disabled", "prevent", "avoid"}
+
+
+def claims(option: str) -> frozenset[str]:
+    """The terms an option says are so; none when it negates something itself."""
+    if set(words(option.lower())) & _OPTION_DENIES:
+        return frozenset()
+    return frozenset(content_terms(option))
+
+
+def denial(negations: list[tuple[set[str], set[str], str]], claimed: frozenset[str]) -> str:
+    """The clause of the notes (of `negated_clauses`) that says an option's claim is not so ("Cannot split traffic
+    with $latest" against "Configure $LATEST to split traffic between versions"): the option holds the words the
+    clause negates and another of its words. "" when none does."""
+    for negated, rest, clause in negations:
+        if claimed and negated <= claimed and rest & claimed:
+            return clause
+    return ""
 
 
 def units_of(p: Passage) -> tuple[Unit, ...]:
