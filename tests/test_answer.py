@@ -684,6 +684,18 @@ def test_asked_for_the_kinds_of_something_the_answer_is_the_whole_table(tutor):
     assert "Reserved" not in {c.passage.title for c in ans.citations}, ans.answer
 
 
+def test_a_request_for_a_whole_table_is_answered_whatever_the_support_score(tutor):
+    # "list the instance families" scores under the refusal bar (its words match no single row well), yet it names
+    # the table: every family, not "your notes may not answer"
+    families = ["F1", "I3", "G3", "H1", "T2", "D2", "R4", "M5", "C5", "P3", "X1"]
+    for q in ("list the instance families", "list the ec2 instance types"):
+        ans = tutor.ask(q)
+        assert not ans.refused and {c.passage.title for c in ans.citations} == set(families), (q, ans.answer)
+    # chat spelling: "what r the ebs types" is "what are the ebs types"
+    ans = tutor.ask("what r the ebs types")
+    assert [c.passage.title for c in ans.citations][:2] == ["General Purpose SSD (GP2)", "Provisioned IOPS SSD (IO1)"], ans.answer
+
+
 def test_asked_for_the_terms_of_a_glossary_table_the_answer_is_every_term(tutor):
     ans = tutor.ask("list the cloudfront key terms")
     assert [c.passage.title for c in ans.citations] == ["Edge location", "Origin", "Distribution",

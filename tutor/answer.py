@@ -1128,6 +1128,10 @@ def compose(
         spelled = stands_for(acr, question, retrieval, retriever)
         if spelled is not None:
             return spelled
+    # "list the instance families": the rows of the table it names, whatever the support score says of its words
+    overview = table_overview(question, retrieval, retriever.passages.values(), history)
+    if overview is not None:
+        return overview
     if not retrieval.results or (support < threshold and not continues_covered(question, history, retrieval, retriever,
                                                                                   threshold)
                                  and not (not history and names_both_sides(question, retrieval, retriever))
@@ -1153,9 +1157,6 @@ def compose(
         return refuse()
     if unknown_code(question, retriever.bm25.vocab) or unknown_port(fixed, retrieval):
         return refuse()
-    overview = table_overview(question, retrieval, retriever.passages.values(), history)
-    if overview is not None:
-        return overview
     q_terms = set(content_terms(retrieval.query))
     units = [u for i, r in enumerate(retrieval.results[:5]) for u in units_of(r.passage, i)]
     row = side_row(fixed, retrieval.results[:5], retriever.passages.values())

@@ -19,7 +19,7 @@ MAX_COMPOUND = 40  # letters: a longer "word" is pasted junk, not a compound to 
 MIN_LEN = 5  # shorter words are too often another real word one edit away
 # What learners type for a word in chat; written out only when the notes do not use the short form themselves.
 ABBREVIATIONS = {
-    "u": "you", "ur": "your", "pls": "please", "plz": "please", "ppl": "people", "thru": "through",
+    "u": "you", "r": "are", "ur": "your", "pls": "please", "plz": "please", "ppl": "people", "thru": "through",
     "bc": "because", "cuz": "because", "abt": "about", "req": "request", "reqs": "requests", "sec": "second",
     "secs": "seconds", "hr": "hour", "hrs": "hours", "yr": "year", "yrs": "years", "perf": "performance",
     "config": "configuration", "info": "information", "msg": "message", "msgs": "messages",
