@@ -290,6 +290,21 @@ def test_chat_abbreviations_are_written_out_unless_the_notes_use_them():
     assert sp.fix("which db?") == "which db?"  # the notes write 'db' themselves
 
 
+def test_the_plural_of_a_name_is_the_name():
+    from tutor.spelling import Speller
+
+    # the stemmer keeps "gpus" and "ssds" whole, so they matched nothing the notes say ("General Purpose GPU")
+    sp = Speller(["P3: Graphics / General Purpose GPU", "General Purpose SSD and Cold HDD volumes", "the bus"])
+    assert sp.fix("which family has gpus? ssds or hdds?") == "which family has gpu? ssd or hdd?"
+    # a word the notes use, or whose plural the stemmer already reads, stays as typed
+    assert sp.fix("how many volumes and buses, what are its GPU specs?") == "how many volumes and buses, what are its GPU specs?"
+
+
+def test_a_plural_name_finds_what_the_notes_say_of_it(tutor):
+    ans = tutor.ask("which instance family has gpus?")
+    assert not ans.refused and "P3" in ans.answer, ans.answer
+
+
 def test_a_quantity_asked_in_abbreviations_is_answered(tutor):
     ans = tutor.ask("how many GET reqs a sec can a bucket take before the S3 perf tips apply?")
     assert not ans.refused and "300" in ans.answer, ans.answer

@@ -144,6 +144,9 @@ class Speller:
     def fix_word(self, w: str) -> str:
         if w in self._abbreviations:
             return self._abbreviations[w]
+        if (len(w) >= 4 and w.endswith("s") and w not in self._notes_words and w[:-1] in self._notes_words
+                and w[:-1] not in STOPWORDS and stem(w) != stem(w[:-1])):
+            return w[:-1]  # "gpus": the stemmer keeps a name's plural whole ("gpus", "ssds"); the notes say "GPU"
         if w in self._unhyphenated:
             return self._unhyphenated[w]
         if w in self._notes_typos:
