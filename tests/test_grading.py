@@ -792,3 +792,19 @@ def test_an_unreadable_or_inconsistent_examples_file_is_named_and_left_out(grade
     again = GradedExamples.load(good)
     v = grader._encode(["a gap"])[0].sent
     assert again.vote(WIRE_Q, WIRE_REF, v) == store.vote(WIRE_Q, WIRE_REF, v)
+
+
+def test_an_unrelated_answer_is_not_said_to_read_like_another_row(grader):
+    # "spot instances" for IAM's Users is wrong, but it is no paraphrase of the Roles row, however much nearer that
+    # row comes in meaning than "End Users" does
+    sibs = ["A collection of users under one set of permissions", "You create roles and can then assign them to AWS resources",
+            "A document that defines one (or more) permissions can be attached to either a user group or role"]
+    g = grader.grade("In your notes on Critical Terms under IAM, what are Users?", "End Users", "spot instances",
+                     siblings=sibs)
+    assert g.verdict == "incorrect" and not any("reads like" in c for c in g.contradictions), g
+    # a real paraphrase of another row still is
+    g = grader.grade("What is a Spot instance?", "Enables you to bid whatever price you want for instance capacity",
+                     "you get a capacity reservation and a big discount on the hourly charge",
+                     siblings=["Provides you with a capacity reservation, and offer a significant discount on the hourly charge",
+                               "Allows you to pay a fixed rate by the hour (or by the second) with no commitment"])
+    assert g.verdict == "incorrect" and g.contradictions, g
