@@ -931,3 +931,12 @@ def test_how_much_cheaper_is_answered_by_a_figure(tutor):
     # "a single availability zone" is no figure, nor the "3" of "S3": One Zone IA's row says nothing of how much less
     _refused(tutor, "how much cheaper is it?", history=["what is s3 one zone ia?"])
     _answered(tutor, "how much cheaper are reserved instances than on demand?", "75%")
+
+
+def test_what_is_the_catch_or_deal_with_something_asks_about_that_thing(tutor):
+    # "the catch with glacier", "the deal with read replicas" were refused as names the notes never define
+    _answered(tutor, "what's the catch with glacier?", "3 - 5 hours")
+    _answered(tutor, "what's the deal with read replicas?", "read-only copy")
+    # "the spot billing rule" names no thing either: said to be near the notes, not "not covered"
+    ans = tutor.ask("what's the spot billing rule when aws terminates?")
+    assert not ans.answer.startswith("Your notes don't cover"), ans.answer

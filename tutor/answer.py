@@ -968,7 +968,8 @@ _DEFINED = re.compile(
 # lambda pricing components?" for the parts of what the notes call "How is Lambda priced?".
 _NOT_A_NAME = {"servic", "thing", "featur", "concept", "max", "maximum", "min", "minimum", "default",
                "biggest", "smallest", "cheapest", "largest", "fastest", "most", "least", "best", "name", "differ",
-               "key", "main"} | set(content_terms("components parts pieces elements factors aspects limit cap quota ceiling"))
+               "key", "main"} | set(content_terms("components parts pieces elements factors aspects limit cap quota ceiling "
+                                                  "rule rules behaviour behavior deal catch story idea purpose"))
 
 
 _COUNT_WORDS = set(content_terms("one two three four five six seven eight nine ten both"))
