@@ -579,7 +579,8 @@ _ASKS_NUMBER = re.compile(
     r"|\bhow long (?:until|till|before|after)\b|\bon how many\b"
     r"|\bwhat(?:'s|s| is| are)? (?:the )?(?:max|maximum|min|minimum|default|largest|smallest|biggest|highest|lowest"
     r"|most|least|fewest)\b|\bwhat (?:percent|percentage|%)"
-    r"|\bwhat(?:'s|s| is| are)? (?:the |its |their )?(?:[\w\-]+ ){0,2}(?:limit|cap|quota|ceiling)s?\b|\bwhat(?:'s|s| is| are)? (?:the )?(?:price|cost|fee)s? (?:of|for)\b",
+    r"|\bwhat(?:'s|s| is| are)? (?:the |its |their )?(?:[\w\-]+ ){0,2}(?:limit|cap|quota|ceiling)s?\b"
+    r"|\bwhat(?:'s|s| is| are)? (?:the )?(?:price|cost|fee)s? (?:of|for)\b",
     re.I,
 )
 # What the quantity is of: "how many read replicas", "the maximum execution timeout for …" → the words up to
@@ -794,6 +795,10 @@ def states_quantity(units: list["Unit"], head: str | None) -> bool:
     return any(_states(u, head, False) for u in units)
 
 
+_HOW_MUCH_MORE = re.compile(r"\bhow much (?:\w+er|more|less|fewer)\b", re.I)
+_A_FIGURE = re.compile(r"(?<![A-Za-z\d])\d")  # a figure, not the "3" of "S3"
+
+
 def _number_kind(question: str) -> re.Pattern | None:
     """The kind of number a question asks for, when it says: a count ("how many") or a duration ("how long")."""
     if re.search(r"\bhow many\b", question, re.I):
@@ -805,10 +810,6 @@ def _number_kind(question: str) -> re.Pattern | None:
     if _ASKS_SIZE.search(question):
         return _A_SIZE
     return None
-
-
-_HOW_MUCH_MORE = re.compile(r"\bhow much (?:\w+er|more|less|fewer)\b", re.I)
-_A_FIGURE = re.compile(r"(?<![A-Za-z\d])\d")  # a figure, not the "3" of "S3"
 
 
 def fits_kind(units: list["Unit"], question: str) -> bool:
