@@ -825,11 +825,9 @@ def counted_in_subject(units: list["Unit"], retrieval: Retrieval, question: str,
     """The best unit of the best passage that gives a number of the asked kind, for a follow-up whose quantity names
     no thing; else none."""
     kind = _number_kind(question)
-    if kind is None or quantity_head(question) or not is_followup(question, history) or not retrieval.results:
+    if kind is None or quantity_head(question) or not is_followup(question, history):
         return []
-    top = retrieval.results[0].passage.id
-    giving = [u for u in units if u.passage.id == top and kind.search(u.text)]
-    return [max(giving, key=lambda u: u.score)] if giving else []
+    return best_of_best_passage(units, retrieval, lambda u: bool(kind.search(u.text)))
 
 
 _SIZE_UNITS = r"bytes?|kb|mb|gb|tb|pb|kib|mib|gib|tib|kilobytes?|megabytes?|gigabytes?|terabytes?"
